@@ -23,6 +23,11 @@ export interface ShareLink {
   /** Lower-cased, IPv6 without brackets. */
   host: string;
   port: number;
+  /**
+   * hysteria2 port-hopping list as written in the authority (`443,5000-6000`); `port` is then its
+   * first port. Absent for a single port.
+   */
+  ports?: string;
   /** Display name (fragment, vmess `ps`); control characters stripped. */
   name: string;
   /** vmess / vless / tuic uuid. */
