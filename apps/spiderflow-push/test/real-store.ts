@@ -1,0 +1,50 @@
+/**
+ * Loads the real viper-store from its build (apps/viper-store/dist) by path. It is not a package
+ * dependency: viper-store's own tests depend on this package, and a dependency both ways would be a
+ * build cycle. Turbo still builds the store before these tests (see ./turbo.json).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+export const STORE_DIST = join(import.meta.dirname, "..", "..", "viper-store", "dist", "index.js");
+
+/** What these tests use of `startStore()`'s result (DESIGN: { url, app, close(), db }). */
+export interface RealStore {
+  url: string;
+  close(): Promise<void>;
+  db: {
+    query: {
+      deliveries: { findMany(options: { columns: { id: true } }): Promise<Array<{ id: string }>> };
+      nodeMeasurements: { findMany(options: { columns: { id: true } }): Promise<Array<{ id: number }>> };
+    };
+  };
+}
+
+export type StartStore = (
+  options: Record<string, string | number | ((line: string) => void)>,
+) => Promise<RealStore>;
+
+/** Why the real-store tests cannot run, or undefined when they can. */
+export const storeSkipReason: string | undefined = existsSync(STORE_DIST)
+  ? undefined
+  : `viper-store is not built (${STORE_DIST} missing): run \`pnpm --filter @viper/viper-store build\``;
+
+export async function loadStartStore(): Promise<StartStore> {
+  const module = (await import(pathToFileURL(STORE_DIST).href)) as { startStore: StartStore };
+  return module.startStore;
+}
+
+/** A store on a free loopback port with in-memory PGlite. */
+export async function startRealStore(secret: string, dataDir: string): Promise<RealStore> {
+  const startStore = await loadStartStore();
+  return startStore({
+    PORT: 0,
+    HOST: "127.0.0.1",
+    DATABASE_URL: "pglite:memory",
+    WEBHOOK_SECRET: secret,
+    ADMIN_TOKEN: "spiderflow-push-test-admin-token",
+    DATA_DIR: dataDir,
+    log: () => {},
+  });
+}
