@@ -6,20 +6,17 @@
  * Names never count. Absent fields are empty; host is lower-cased without IPv6 brackets; network
  * defaults to tcp; security to the protocol's default (tls for trojan, hysteria2, tuic; else none).
  * Aliases are resolved by the parser first: `hy2` is "hysteria2", `socks`/`socks5h` are "socks5".
- * Each field is escaped (`%` → %25, `|` → %7C) so that a `|` inside a password cannot make two
- * different nodes share a key; fields without those characters appear exactly as they are.
+ * Fields are written exactly as they are, `|` and `%` included (DESIGN 3.4 fixes this form; escaping
+ * would need a new version prefix). A `|` inside a value can in theory make two crafted nodes share
+ * a key; the key is only ever compared whole, never split.
  */
 import { hash } from "node:crypto";
 import { defaultSecurity } from "./links/link-object.js";
 import type { ShareLink } from "./types.js";
 
-const ESCAPES = /[%|]/g;
-
+/** An absent field is empty. */
 function field(value: string | undefined): string {
-  if (value === undefined) return "";
-  return value.includes("%") || value.includes("|")
-    ? value.replace(ESCAPES, (c) => (c === "%" ? "%25" : "%7C"))
-    : value;
+  return value ?? "";
 }
 
 /** The secret that selects an account on the endpoint, per protocol. */

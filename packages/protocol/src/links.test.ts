@@ -150,6 +150,17 @@ describe("vmess (v2rayN base64 JSON)", () => {
   });
 });
 
+describe("vmess flags written loosely (found by fast-check at 20,000 runs)", () => {
+  it.each([" 0", "0 ", " 1", "TRUE", "False"])("reads allowInsecure %j as a flag, stably", (flag) => {
+    const link = parsed(
+      `vmess://${b64(JSON.stringify({ add: "192.0.2.1", port: 443, id: UUID, allowInsecure: flag }))}`,
+    );
+    expect(link.allowInsecure).toBe(/1|true/i.test(flag));
+    expect(link.params).toEqual({});
+    expectStable(link);
+  });
+});
+
 describe("vless and trojan (URL form)", () => {
   it("reads a REALITY vless link with every parameter", () => {
     const text =

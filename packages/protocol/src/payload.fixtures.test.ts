@@ -31,9 +31,7 @@ describe.skipIf(files.length === 0)(`real SpiderFlow snapshots${reason}`, () => 
     const r = normalizePayload(input, { now });
     if (!r.ok) throw new Error(`${file}: refused: ${JSON.stringify(r.issues)}`);
     const ids = new Set(r.payload.nodes.map((n) => n.id));
-    console.log(
-      `${file}: records=${records.length} distinct_ids=${ids.size} rejected=${r.rejected.length} warnings=${r.warnings.length}`,
-    );
+
     expect(r.rejected).toEqual([]);
     expect(r.payload.nodes).toHaveLength(records.length);
     expect(r.payload).toMatchObject({
@@ -41,6 +39,7 @@ describe.skipIf(files.length === 0)(`real SpiderFlow snapshots${reason}`, () => 
       mode: "snapshot",
       source: "spiderflow",
     });
+    let contradictions = 0;
     for (const [i, n] of r.payload.nodes.entries()) {
       const record = records[i] ?? {};
       // legacy speed is a score, never a throughput
@@ -52,9 +51,24 @@ describe.skipIf(files.length === 0)(`real SpiderFlow snapshots${reason}`, () => 
       const back = parseShareLink(n.url);
       expect(back.ok).toBe(true);
       if (record["link"] === null) expect(n.url).toMatch(/^http:\/\//);
+      // A record whose protocol contradicts its link (`"protocol":"trojan"` with a vless:// link):
+      // the link wins, and a warning names the record.
+      const declared = record["protocol"] ?? record["type"];
+      const scheme = typeof record["link"] === "string" ? record["link"].split(":")[0] : undefined;
+      if (typeof declared === "string" && scheme !== undefined && declared !== scheme) {
+        contradictions++;
+        expect(n.protocol).toBe(scheme);
+        expect(r.warnings.some((w) => w.startsWith(`nodes[${i}]: protocol "${declared}" differs`))).toBe(
+          true,
+        );
+      }
     }
     // every warning is one of the documented legacy defects: protocol/host/port contradicting the link
     for (const w of r.warnings) expect(w).toMatch(/differs from its url .*; using the url$/);
     expect(contentHash(r.payload.nodes)).toMatch(/^[0-9a-f]{64}$/);
+    console.log(
+      `${file}: records=${records.length} distinct_ids=${ids.size} rejected=${r.rejected.length} ` +
+        `warnings=${r.warnings.length} protocol_contradictions=${contradictions}`,
+    );
   });
 });

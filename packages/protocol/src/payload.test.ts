@@ -193,6 +193,14 @@ describe("envelope errors (400): the whole payload is refused with readable issu
     issues(normalizePayload(envelope({ timestamp: "2026-01-01T12:00:11Z" }), { now: NOW, toleranceS: 10 }));
   });
 
+  it("throws a TypeError for a tolerance that would switch the future rule off (NaN) or is negative", () => {
+    const future = envelope({ timestamp: "2027-01-01T00:00:00Z" });
+    for (const toleranceS of [Number.NaN, -1, Number.POSITIVE_INFINITY]) {
+      expect(() => normalizePayload(future, { now: NOW, toleranceS })).toThrow(TypeError);
+      expect(() => normalizePayload([], { now: NOW, toleranceS })).toThrow(/toleranceS/);
+    }
+  });
+
   it("refuses nodes that are not a list", () => {
     expect(issues(normalizePayload(envelope({ nodes: { a: 1 } }), { now: NOW }))).toEqual([
       { path: "nodes", message: "nodes must be a list (JSON array) of nodes" },

@@ -7,6 +7,7 @@
 import { parseIsoInstant } from "./payload/iso-time.js";
 import { normalizeNode } from "./payload/node.js";
 import { payloadEnvelopeSchema } from "./schemas.js";
+import { DEFAULT_TOLERANCE_S } from "./signing/constants.js";
 import type {
   EventType,
   Mode,
@@ -17,7 +18,6 @@ import type {
   PayloadIssue,
 } from "./types.js";
 
-const DEFAULT_TOLERANCE_S = 300;
 const SNAPSHOT_EVENTS: ReadonlySet<EventType> = new Set(["batch_test_complete", "nodes_snapshot"]);
 
 /** snapshot for batch_test_complete and nodes_snapshot, delta otherwise. */
@@ -31,6 +31,12 @@ export function normalizePayload(input: unknown, opts: NormalizeOptions = {}): N
   if (Number.isNaN(now.getTime()))
     throw new TypeError("@viper/protocol normalizePayload: opts.now is an invalid Date");
   const toleranceS = opts.toleranceS ?? DEFAULT_TOLERANCE_S;
+  // NaN would silently switch the future-timestamp rule off (every comparison with it is false).
+  if (!Number.isFinite(toleranceS) || toleranceS < 0) {
+    throw new TypeError(
+      `@viper/protocol normalizePayload: opts.toleranceS must be a number of seconds ≥ 0 (WEBHOOK_TOLERANCE_S), got ${String(toleranceS)}`,
+    );
+  }
   const latestMs = now.getTime() + toleranceS * 1000;
 
   if (Array.isArray(input)) {

@@ -25,6 +25,7 @@ const producerId = (what: string) =>
     error: `${what} must be 1-64 characters of letters, digits and . _ : @ / - (starting with a letter or digit)`,
   });
 
+/** The v1 envelope (nodes unchecked): what normalizePayload validates before it looks at any node. */
 export const payloadEnvelopeSchema = z.object({
   event_type: z.enum(EVENT_TYPES, { error: `event_type must be one of ${EVENT_TYPES.join(", ")}` }),
   mode: z.enum(["delta", "snapshot"], { error: "mode must be delta or snapshot" }).optional(),
@@ -36,6 +37,7 @@ export const payloadEnvelopeSchema = z.object({
   total_count: z.unknown().optional(),
   verified_count: z.unknown().optional(),
 });
+/** An envelope as a producer writes it. */
 export type PayloadEnvelopeInput = z.input<typeof payloadEnvelopeSchema>;
 
 const metric = z.number().nullable().optional();
@@ -56,10 +58,12 @@ export const nodeInputSchema = z.looseObject({
   legacy_score: metric,
   tested_at: z.string().optional().describe("ISO 8601 with offset; default the payload timestamp"),
 });
+/** One node as a producer writes it. */
 export type NodeInput = z.infer<typeof nodeInputSchema>;
 
 /** The whole v1 payload with documented nodes (for OpenAPI and producers' own validation). */
 export const payloadInputSchema = payloadEnvelopeSchema.extend({
   nodes: z.array(nodeInputSchema).optional(),
 });
+/** A whole v1 payload as a producer writes it. */
 export type PayloadInput = z.input<typeof payloadInputSchema>;

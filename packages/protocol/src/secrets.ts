@@ -14,8 +14,9 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 export const WHSEC_PREFIX = "whsec_";
 /** Shortest accepted raw (non-`whsec_`) secret, in characters. */
 export const MIN_RAW_SECRET_CHARS = 32;
-/** Accepted decoded length of a `whsec_` secret, in bytes. */
+/** Shortest accepted decoded length of a `whsec_` secret, in bytes. */
 export const WHSEC_MIN_BYTES = 24;
+/** Longest accepted decoded length of a `whsec_` secret, in bytes. */
 export const WHSEC_MAX_BYTES = 64;
 
 /**

@@ -1,5 +1,6 @@
 /** Shared types of the wire protocol v1 (DESIGN.md section 3). */
 
+/** Every protocol a ShareLink can have (aliases such as `hy2` and `socks` are resolved to these). */
 export const PROTOCOLS = [
   "vmess",
   "vless",
@@ -12,6 +13,7 @@ export const PROTOCOLS = [
   "http",
   "https",
 ] as const;
+/** One of {@link PROTOCOLS}. */
 export type Protocol = (typeof PROTOCOLS)[number];
 
 /**
@@ -73,8 +75,10 @@ export interface ShareLink {
   params: Record<string, string>;
 }
 
+/** What parseShareLink returns: the link, or a message saying what is wrong with the text. */
 export type ParseResult = { ok: true; link: ShareLink } | { ok: false; error: string };
 
+/** The `event_type` values of a v1 payload (DESIGN 3.3). */
 export const EVENT_TYPES = [
   "nodes_updated",
   "batch_test_complete",
@@ -82,7 +86,9 @@ export const EVENT_TYPES = [
   "measurements",
   "test_push",
 ] as const;
+/** One of {@link EVENT_TYPES}. */
 export type EventType = (typeof EVENT_TYPES)[number];
+/** `delta`: upsert only; `snapshot`: the full current set of the source. */
 export type Mode = "delta" | "snapshot";
 
 /** A node after normalisation: what the store merges and the hash covers. */
@@ -110,6 +116,7 @@ export interface NormalizedNode {
   tested_at: string;
 }
 
+/** A normalised payload: the envelope with defaults applied, and its normalised nodes. */
 export interface Payload {
   event_type: EventType;
   mode: Mode;
@@ -122,20 +129,24 @@ export interface Payload {
   verified_count: number | null;
 }
 
+/** A node that could not be normalised: its position in the payload's `nodes` and why. */
 export interface NodeRejection {
   index: number;
   reason: string;
 }
 
+/** One envelope error (HTTP 400): the dotted path of the field (`""` for the whole body) and the message. */
 export interface PayloadIssue {
   path: string;
   message: string;
 }
 
+/** What normalizePayload returns: a payload with per-node rejections and warnings, or envelope issues. */
 export type NormalizeResult =
   | { ok: true; payload: Payload; rejected: NodeRejection[]; warnings: string[] }
   | { ok: false; issues: PayloadIssue[] };
 
+/** Options of normalizePayload. */
 export interface NormalizeOptions {
   /** Receipt time, used as the bare-array payload timestamp and for the future rule. Default: now. */
   now?: Date;

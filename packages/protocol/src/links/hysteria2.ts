@@ -32,6 +32,7 @@ export function parseHysteria2(rest: string): ShareLink {
   });
 }
 
+/** `hysteria2://auth@host:ports/?...`; the default security (tls) is not written. */
 export function formatHysteria2(link: ShareLink): string {
   const auth = link.password === undefined ? "" : `${encodeComponent(link.password)}@`;
   const known: Array<[string, string | undefined]> = [

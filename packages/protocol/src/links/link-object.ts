@@ -3,6 +3,7 @@ import type { Protocol, ShareLink } from "../types.js";
 /** Protocols whose security is TLS when the link does not say (DESIGN 3.4). */
 const TLS_BY_DEFAULT: ReadonlySet<Protocol> = new Set(["trojan", "hysteria2", "tuic"]);
 
+/** The security a link of `protocol` has when it does not say: `tls` or `none`. */
 export function defaultSecurity(protocol: Protocol): string {
   return TLS_BY_DEFAULT.has(protocol) ? "tls" : "none";
 }

@@ -45,6 +45,7 @@ function splitCredentials(raw: string | undefined): { username?: string; passwor
   return { username: decodePercent(text.slice(0, colon)), password: decodePercent(text.slice(colon + 1)) };
 }
 
+/** `scheme://user:pass@host:port` with the port always written and carried params as `/?query`. */
 export function formatPlainProxy(link: ShareLink): string {
   let userinfo = "";
   if (link.username !== undefined || link.password !== undefined) {

@@ -3,7 +3,7 @@ import { decodeBase64Text, encodeBase64Url, requireBase64Text } from "./base64.j
 import { LinkError } from "./errors.js";
 import { formatHostPort } from "./host.js";
 import { makeLink } from "./link-object.js";
-import { cleanName, decodePercent, encodeComponent, encodeQueryValue, fragment } from "./text.js";
+import { decodePercent, encodeComponent, encodeQueryValue, fragment, nameFromFragment } from "./text.js";
 import { buildQuery, parseAuthority, parseQuery, QueryBag, splitUrl } from "./url-form.js";
 import { withParams } from "./xray-url.js";
 
@@ -15,21 +15,8 @@ import { withParams } from "./xray-url.js";
 export function parseSs(rest: string): ShareLink {
   const parts = splitUrl(rest);
   if (parts.userinfo === undefined) return parseLegacySs(rest);
-  const { method, password } = splitMethodPassword(decodeUserinfo(parts.userinfo));
   const { host, port } = parseAuthority(parts.authority);
-  const q = new QueryBag(parts.query);
-  return makeLink({
-    protocol: "ss",
-    host,
-    port,
-    name: parts.name,
-    method,
-    password,
-    plugin: q.take("plugin"),
-    network: "tcp",
-    security: "none",
-    params: q.rest(),
-  });
+  return ssLink(host, port, parts.name, decodeUserinfo(parts.userinfo), parts.query);
 }
 
 /** Plain userinfo holds a `:` once percent-decoded; base64 never does. */
@@ -37,13 +24,6 @@ function decodeUserinfo(raw: string): string {
   const decoded = decodePercent(raw);
   if (decoded.includes(":")) return decoded;
   return requireBase64Text(decoded, "ss: the userinfo (base64 of method:password)");
-}
-
-function splitMethodPassword(text: string): { method: string; password: string } {
-  const colon = text.indexOf(":");
-  const method = colon === -1 ? "" : text.slice(0, colon).trim().toLowerCase();
-  if (method === "") throw new LinkError("ss: the userinfo must be method:password (the cipher is missing)");
-  return { method, password: text.slice(colon + 1) };
 }
 
 function parseLegacySs(rest: string): ShareLink {
@@ -59,16 +39,31 @@ function parseLegacySs(rest: string): ShareLink {
   }
   const atAt = decoded.lastIndexOf("@");
   if (atAt === -1) throw new LinkError("ss: the legacy base64 payload must be method:password@host:port");
-  const { method, password } = splitMethodPassword(decoded.slice(0, atAt));
   const { host, port } = parseAuthority(decoded.slice(atAt + 1).trim());
-  const q = new QueryBag(queryAt === -1 ? [] : parseQuery(beforeHash.slice(queryAt + 1)));
+  const name = hashAt === -1 ? "" : nameFromFragment(rest.slice(hashAt + 1));
+  const query = queryAt === -1 ? [] : parseQuery(beforeHash.slice(queryAt + 1));
+  return ssLink(host, port, name, decoded.slice(0, atAt), query);
+}
+
+/** The ShareLink of both forms, from the decoded `method:password` and the query pairs. */
+function ssLink(
+  host: string,
+  port: number,
+  name: string,
+  methodAndPassword: string,
+  query: Array<[string, string]>,
+): ShareLink {
+  const colon = methodAndPassword.indexOf(":");
+  const method = colon === -1 ? "" : methodAndPassword.slice(0, colon).trim().toLowerCase();
+  if (method === "") throw new LinkError("ss: the userinfo must be method:password (the cipher is missing)");
+  const q = new QueryBag(query);
   return makeLink({
     protocol: "ss",
     host,
     port,
-    name: hashAt === -1 ? "" : cleanName(decodePercent(rest.slice(hashAt + 1))),
+    name,
     method,
-    password,
+    password: methodAndPassword.slice(colon + 1),
     plugin: q.take("plugin"),
     network: "tcp",
     security: "none",

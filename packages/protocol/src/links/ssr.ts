@@ -57,6 +57,7 @@ function decodeRest(rest: Record<string, string>): Record<string, string> {
   return out;
 }
 
+/** The whole ssr payload in base64url, its parameter values in base64url too, sorted by key. */
 export function formatSsr(link: ShareLink): string {
   const main = [
     link.host,

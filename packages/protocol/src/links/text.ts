@@ -65,9 +65,33 @@ export function cleanName(raw: string): string {
   const headLength = 8 * MAX_NAME_LENGTH;
   if (raw.length > headLength) {
     const head = clean(raw.slice(0, headLength));
-    if (Array.from(head).length > MAX_NAME_LENGTH) return truncate(head);
+    if (longerThanName(head)) return truncate(head);
   }
   return truncate(clean(raw));
+}
+
+// A fragment head this long holds more than MAX_NAME_LENGTH code points even when every one of them
+// is percent-encoded UTF-8 of 4 bytes (12 characters).
+const FRAGMENT_HEAD = 16 * MAX_NAME_LENGTH;
+const PERCENT_TRIPLET = /%[0-9A-Fa-f]{2}$/;
+
+/**
+ * The display name of a raw (still percent-encoded) link fragment: decodePercent, then cleanName.
+ * Hunters have exported fragments of 60,000 characters (a whole subscription); only their head is
+ * decoded when it already gives a full-length name. The head ends outside any run of `%XX` escapes,
+ * so it decodes to exactly the start of what the whole fragment decodes to.
+ */
+export function nameFromFragment(raw: string): string {
+  if (raw.length > FRAGMENT_HEAD) {
+    let end = FRAGMENT_HEAD;
+    // Step back out of an escape the cut falls into, then out of the run of escapes it belongs to.
+    if (raw[end - 1] === "%") end -= 1;
+    else if (raw[end - 2] === "%") end -= 2;
+    while (end >= 3 && PERCENT_TRIPLET.test(raw.slice(end - 3, end))) end -= 3;
+    const head = clean(decodePercent(raw.slice(0, end)));
+    if (longerThanName(head)) return truncate(head);
+  }
+  return cleanName(decodePercent(raw));
 }
 
 function clean(raw: string): string {
@@ -77,12 +101,24 @@ function clean(raw: string): string {
 }
 
 function truncate(text: string): string {
-  // text.length counts UTF-16 units, an upper bound of code points: only long names pay for Array.from.
-  if (text.length <= MAX_NAME_LENGTH) return text;
-  const points = Array.from(text);
-  if (points.length <= MAX_NAME_LENGTH) return text;
-  const kept = points.slice(0, MAX_NAME_LENGTH - 1).join("");
-  return `${kept.trimEnd()}…`;
+  if (!longerThanName(text)) return text;
+  return `${text.slice(0, indexAfterCodePoints(text, MAX_NAME_LENGTH - 1)).trimEnd()}…`;
+}
+
+/** More than MAX_NAME_LENGTH code points? (text.length, in UTF-16 units, is an upper bound.) */
+function longerThanName(text: string): boolean {
+  return text.length > MAX_NAME_LENGTH && indexAfterCodePoints(text, MAX_NAME_LENGTH) < text.length;
+}
+
+/** UTF-16 index just after the first `count` code points of `text` (a surrogate pair is one). */
+function indexAfterCodePoints(text: string, count: number): number {
+  let i = 0;
+  for (let n = 0; n < count && i < text.length; n++) {
+    const unit = text.charCodeAt(i);
+    const next = text.charCodeAt(i + 1);
+    i += unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
+  }
+  return i;
 }
 
 /** Empty strings mean "absent" in share links (`sni=`), so they are dropped. */

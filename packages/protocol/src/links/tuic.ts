@@ -37,6 +37,7 @@ export function parseTuic(rest: string): ShareLink {
   });
 }
 
+/** `tuic://uuid:password@host:port?...`; the default security (tls) is not written. */
 export function formatTuic(link: ShareLink): string {
   const password = link.password === undefined ? "" : `:${encodeComponent(link.password)}`;
   const known: Array<[string, string | undefined]> = [

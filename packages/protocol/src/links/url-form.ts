@@ -1,6 +1,6 @@
 import { LinkError } from "./errors.js";
 import { normalizeHost, parsePort } from "./host.js";
-import { cleanName, decodePercent } from "./text.js";
+import { decodePercent, nameFromFragment } from "./text.js";
 
 /** The pieces of `scheme://userinfo@host:port/path?query#fragment`, split without the URL class
  * (which rejects unencoded spaces, emoji and `|` that real links carry, and is slow). */
@@ -21,7 +21,7 @@ export interface UrlParts {
 export function splitUrl(rest: string): UrlParts {
   const hashAt = rest.indexOf("#");
   const beforeHash = hashAt === -1 ? rest : rest.slice(0, hashAt);
-  const name = hashAt === -1 ? "" : cleanName(decodePercent(rest.slice(hashAt + 1)));
+  const name = hashAt === -1 ? "" : nameFromFragment(rest.slice(hashAt + 1));
   const queryAt = beforeHash.indexOf("?");
   const beforeQuery = queryAt === -1 ? beforeHash : beforeHash.slice(0, queryAt);
   const query = queryAt === -1 ? [] : parseQuery(beforeHash.slice(queryAt + 1));
@@ -49,6 +49,7 @@ export function parseQuery(text: string): Array<[string, string]> {
   return pairs;
 }
 
+/** A parsed `host:port` authority. */
 export interface Authority {
   host: string;
   port: number;
@@ -128,10 +129,6 @@ export class QueryBag {
     }
     if (v === "") this.values.delete(key);
     return undefined;
-  }
-
-  has(key: string): boolean {
-    return this.values.has(key);
   }
 
   /** Every key not taken, in a plain object. */

@@ -3,7 +3,7 @@ import { decodeBase64Text, encodeBase64 } from "./base64.js";
 import { LinkError } from "./errors.js";
 import { checkPort, normalizeHost, parsePort } from "./host.js";
 import { makeLink, normalizeUuid } from "./link-object.js";
-import { cleanName, decodePercent, nonEmpty, toWellFormed } from "./text.js";
+import { cleanName, nameFromFragment, nonEmpty, toWellFormed } from "./text.js";
 import { parseXrayUrl } from "./xray-url.js";
 
 /**
@@ -21,7 +21,7 @@ export function parseVmess(rest: string): ShareLink {
     if (body.includes("@")) return fromV2rayNJson(JSON.parse(jsonOf(parseXrayUrl("vmess", rest))), "");
     throw new LinkError("vmess: the part after vmess:// is neither base64 JSON (v2rayN) nor uuid@host:port");
   }
-  const fragment = hashAt === -1 ? "" : cleanName(decodePercent(rest.slice(hashAt + 1)));
+  const fragment = hashAt === -1 ? "" : nameFromFragment(rest.slice(hashAt + 1));
   let config: unknown;
   try {
     config = JSON.parse(json);
@@ -119,9 +119,11 @@ function integerOf(v: unknown): number | undefined {
   return undefined;
 }
 
+/** A boolean written as JSON true/false, 1/0 or text; text is trimmed and read in any case, as text() reads it. */
 function flagOf(v: unknown): boolean | undefined {
-  if (v === true || v === 1 || v === "1" || v === "true") return true;
-  if (v === false || v === 0 || v === "0" || v === "false") return false;
+  const t = typeof v === "string" ? v.trim().toLowerCase() : v;
+  if (t === true || t === 1 || t === "1" || t === "true") return true;
+  if (t === false || t === 0 || t === "0" || t === "false") return false;
   return undefined;
 }
 

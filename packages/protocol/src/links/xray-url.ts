@@ -11,6 +11,7 @@ import { buildQuery, parseAuthority, QueryBag, splitUrl } from "./url-form.js";
  */
 type XrayProtocol = "vless" | "trojan" | "vmess";
 
+/** Parses what follows `vless://`, `trojan://` or (URL form) `vmess://`. */
 export function parseXrayUrl(protocol: XrayProtocol, rest: string): ShareLink {
   const parts = splitUrl(rest);
   if (parts.userinfo === undefined || parts.userinfo === "") {
@@ -50,6 +51,7 @@ export function parseXrayUrl(protocol: XrayProtocol, rest: string): ShareLink {
   });
 }
 
+/** vless/trojan (and vmess in URL form) with every known field and carried param as a sorted query. */
 export function formatXrayUrl(link: ShareLink): string {
   const secret = link.protocol === "trojan" ? link.password : link.uuid;
   const grpc = link.network === "grpc";

@@ -28,6 +28,7 @@ const ALIASES: Readonly<Record<string, string>> = { UK: "GB" };
 /** Placeholders meaning "unknown": null without a warning. */
 const UNKNOWN = new Set(["", "UNK", "UNKNOWN", "N/A", "XX", "ZZ", "--"]);
 
+/** A normalised country, and a warning when the input was a code that does not exist. */
 export type CountryResult = { country: string | null; warning?: string };
 
 /** Upper-cases and checks a country; unknown placeholders → null, invalid codes → null + warning. */

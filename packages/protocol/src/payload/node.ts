@@ -9,6 +9,7 @@ import { normalizeCountry } from "./country.js";
 import { isNaiveIso, parseIsoInstant } from "./iso-time.js";
 import { normalizeAvailability, normalizeLatency, normalizeScore, normalizeSpeed } from "./metrics.js";
 
+/** What a node needs to know about its payload. */
 export interface NodeContext {
   /** Bare-array (legacy nodes.json) shape: `speed` is a score, kept as legacy_score. */
   legacy: boolean;
@@ -19,6 +20,7 @@ export interface NodeContext {
   warnings: string[];
 }
 
+/** One normalised node, or why it was rejected. */
 export type NodeOutcome = { ok: true; node: NormalizedNode } | { ok: false; reason: string };
 
 /** Protocols a node can be built for from host and port alone (no credential in them). */

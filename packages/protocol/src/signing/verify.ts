@@ -52,6 +52,7 @@ export interface VerifyFailure {
   reason: string;
 }
 
+/** What verifyRequest returns: check `ok` first. */
 export type VerifyResult = VerifySuccess | VerifyFailure;
 
 /**
@@ -128,7 +129,8 @@ function verifyV1(
   // dropped because Node joins a repeated header with ", " and base64 never contains one.
   const candidates: Buffer[] = [];
   for (const entry of signature.split(/\s+/)) {
-    if (entry.startsWith("v1,")) candidates.push(Buffer.from(entry.slice(3).replace(/,$/, ""), "latin1"));
+    // UTF-8, not latin1: latin1 keeps only the low byte of each character, so "\u0141" would equal "A".
+    if (entry.startsWith("v1,")) candidates.push(Buffer.from(entry.slice(3).replace(/,$/, ""), "utf8"));
   }
   if (candidates.length === 0) {
     return fail("no_matching_signature", "webhook-signature holds no v1,<base64> signature entry");
