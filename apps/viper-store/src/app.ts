@@ -1,5 +1,7 @@
 import { Hono } from "hono";
 import type { Db } from "./db/client.js";
+import { docsRoutes } from "./http/docs.js";
+import { exportRoutes } from "./http/export.js";
 import { healthRoutes } from "./http/health.js";
 import { nodeRoutes } from "./http/nodes.js";
 import { webhookRoutes } from "./http/webhook.js";
@@ -20,7 +22,10 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.route("/", healthRoutes(deps));
   app.route("/webhook", webhookRoutes({ ...deps, track: deps.track ?? ((w) => w), log }));
+  // Fixed paths under /api/nodes before the node routes, so /:id never captures them.
+  app.route("/api/nodes/export", exportRoutes(deps));
   app.route("/api/nodes", nodeRoutes(deps));
+  app.route("/", docsRoutes({ specUrl: "/openapi.json" }));
   app.notFound((c) =>
     c.json(
       { status: "error", error: "not_found", message: `no route for ${c.req.method} ${c.req.path}` },

@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
+  date,
   doublePrecision,
   index,
   integer,
@@ -8,6 +10,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
 } from "drizzle-orm/pg-core";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
@@ -139,3 +142,56 @@ export const syncState = pgTable("sync_state", {
   nextRunAt: ts("next_run_at"),
   updatedAt: ts("updated_at").notNull().defaultNow(),
 });
+
+/**
+ * Traffic ledger: bytes on the wire per UTC day and mechanism (webhook, poll, probe, precision).
+ * Bumped with `INSERT … ON CONFLICT DO UPDATE SET bytes_in = bytes_in + excluded.bytes_in …`.
+ */
+export const trafficLedger = pgTable(
+  "traffic_ledger",
+  {
+    day: date("day", { mode: "string" }).notNull(),
+    mechanism: text("mechanism").notNull(),
+    bytesIn: bigint("bytes_in", { mode: "number" }).notNull().default(sql`0`),
+    bytesOut: bigint("bytes_out", { mode: "number" }).notNull().default(sql`0`),
+    count: integer("count").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.mechanism] })],
+);
+
+/**
+ * Precision speed tests. A running test has `finished_at` null; the partial unique index keeps one
+ * running test per node across replicas, and `reserved_bytes` of running tests count against the
+ * month's traffic budget until they finish.
+ */
+export const precisionTests = pgTable(
+  "precision_tests",
+  {
+    id: text("id").primaryKey(),
+    nodeId: text("node_id")
+      .notNull()
+      .references(() => nodes.id, { onDelete: "cascade" }),
+    /** node | direct */
+    via: text("via").notNull(),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    reservedBytes: bigint("reserved_bytes", { mode: "number" }).notNull(),
+    /** running | success | timeout | aborted | failed … */
+    status: text("status").notNull(),
+    url: text("url"),
+    bytesDownloaded: bigint("bytes_downloaded", { mode: "number" }),
+    trafficConsumedBytes: bigint("traffic_consumed_bytes", { mode: "number" }),
+    ttfbMs: doublePrecision("ttfb_ms"),
+    durationMs: doublePrecision("duration_ms"),
+    mbPerS: doublePrecision("mb_per_s"),
+    mbitPerS: doublePrecision("mbit_per_s"),
+    p90MbPerS: doublePrecision("p90_mb_per_s"),
+    error: text("error"),
+    clientIp: text("client_ip"),
+    startedAt: ts("started_at").notNull(),
+    finishedAt: ts("finished_at"),
+  },
+  (t) => [
+    index("precision_tests_node_idx").on(t.nodeId, t.startedAt),
+    uniqueIndex("precision_tests_one_running_per_node").on(t.nodeId).where(sql`${t.finishedAt} IS NULL`),
+  ],
+);
