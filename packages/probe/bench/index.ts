@@ -2,6 +2,7 @@
  * Benchmarks of issue 8, printed as figures:
  * 1. 200 loopback nodes (half alive, half closed ports) through ONE core batch vs one core per node.
  * 2. TCP probe of 1,000 endpoints at concurrency 64 vs the ideal bound.
+ * 3. The precision meter (issue 10): bench/precision.ts. `pnpm bench precision` runs only that one.
  */
 import { createServer, type Server } from "node:net";
 import pLimit from "p-limit";
@@ -13,6 +14,7 @@ import { link, UUID } from "../test/support/links.js";
 import { HAS_PYTHON, startSilentPort } from "../test/support/silent.js";
 import { closedPort, startTarget } from "../test/support/target.js";
 import { startLoopbackNodes } from "./loopback-nodes.js";
+import { benchPrecision } from "./precision.js";
 
 const NODES = 200;
 const CONCURRENCY = 32;
@@ -148,6 +150,10 @@ async function benchTcp(): Promise<void> {
 }
 
 const v2rayBin = locateV2ray();
-if (v2rayBin) await benchCoreBatch(v2rayBin);
-else console.log("core batch bench skipped: v2ray not found (apt-get install v2ray or set V2RAY_BIN)");
-await benchTcp();
+const only = process.argv[2];
+if (only === undefined || only === "cores") {
+  if (v2rayBin) await benchCoreBatch(v2rayBin);
+  else console.log("core batch bench skipped: v2ray not found (apt-get install v2ray or set V2RAY_BIN)");
+}
+if (only === undefined || only === "tcp") await benchTcp();
+if (only === undefined || only === "precision") await benchPrecision(v2rayBin);

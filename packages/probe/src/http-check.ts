@@ -104,8 +104,12 @@ export function describeRequestError(error: unknown, hop: Hop): string {
  * Settles when `signal` aborts even if the operation does not notice (undici's proxy CONNECT
  * does not); the caller destroys the dispatcher, which ends the operation itself.
  */
-function untilAborted<T>(operation: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+export function untilAborted<T>(operation: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    // The operation may still reject (undici does, for an aborted signal): nobody awaits it.
+    operation.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });

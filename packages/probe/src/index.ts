@@ -28,6 +28,19 @@ export {
   readProbeEnv,
 } from "./env.js";
 export { type ByteCount, ByteMeter } from "./meter.js";
+export type { DownloadVia, PathKind, TrafficCounted } from "./precision/download-path.js";
+export { isForbiddenAddress, isForbiddenHostname, redirectRefusal } from "./precision/forbidden-address.js";
+export {
+  DEFAULT_PRECISION_TEST_URL,
+  expandTestUrl,
+  type PrecisionDownloadOptions,
+  type PrecisionProgress,
+  type PrecisionResult,
+  type PrecisionStatus,
+  precisionDownload,
+  type UrlAttempt,
+} from "./precision/precision-download.js";
+export { RATE_WINDOW_MS } from "./precision/rate-windows.js";
 export { type SupportKind, type ThroughNodeSupport, throughNodeSupport } from "./support.js";
 export {
   DEFAULT_TCP_ATTEMPTS,

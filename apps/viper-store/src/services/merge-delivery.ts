@@ -17,10 +17,15 @@ import {
 /** Event types whose source owns the nodes it lists (DESIGN 4). */
 const OWNER_EVENTS = new Set(["nodes_updated", "batch_test_complete", "nodes_snapshot"]);
 
+/** How a delivery reached the store: pushed, polled, or produced by the store's own checks. */
+export type DeliveryMechanism = "webhook" | "poll" | "probe" | "precision";
+
 export interface MergeInput {
   /** webhook-id, or the poller's own id; unique across deliveries. */
   deliveryId: string;
-  mechanism: "webhook" | "poll";
+  mechanism: DeliveryMechanism;
+  /** How the metrics were measured (e.g. "through-node", "tcp", "precision"); null when the payload does not say. */
+  method?: string | null;
   payload: Payload;
   /** Nodes normalisation already rejected (index into the payload's original node list). */
   rejected?: NodeRejection[];
@@ -71,7 +76,7 @@ export async function mergeDelivery(db: Db, input: MergeInput): Promise<MergeOut
     deliveryId: input.deliveryId,
     source: payload.source,
     region: payload.region ?? "",
-    method: null,
+    method: input.method ?? null,
     timestamp: payload.timestamp,
     now: input.receivedAt.toISOString(),
   };
