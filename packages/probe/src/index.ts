@@ -29,7 +29,12 @@ export {
 } from "./env.js";
 export { type ByteCount, ByteMeter } from "./meter.js";
 export type { DownloadVia, PathKind, TrafficCounted } from "./precision/download-path.js";
-export { isForbiddenAddress, isForbiddenHostname, redirectRefusal } from "./precision/forbidden-address.js";
+export {
+  isForbiddenAddress,
+  isForbiddenHostname,
+  type Resolver,
+  redirectRefusal,
+} from "./precision/forbidden-address.js";
 export {
   DEFAULT_PRECISION_TEST_URL,
   expandTestUrl,
