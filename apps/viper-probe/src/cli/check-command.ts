@@ -1,9 +1,8 @@
 /** `viper-probe check <share link>`: one node through the node, the result printed. */
 import type { Command } from "@commander-js/extra-typings";
+import { type CheckResult, checkNode, ProbeEnvError, parseTimeoutMs, throughNodeSupport } from "@viper/probe";
 import { parseShareLink } from "@viper/protocol";
-import { type CheckResult, checkNode } from "../check.js";
-import { ProbeEnvError, parseTimeoutMs, readProbeEnv } from "../env.js";
-import { throughNodeSupport } from "../support.js";
+import { readCheckEnv } from "../env.js";
 import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError } from "./io.js";
 
 export function addCheckCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -14,7 +13,7 @@ export function addCheckCommand(program: Command, io: CliIo, setExit: (code: num
     .option("--json", "print the result as JSON")
     .option("--timeout <ms>", "timeout in milliseconds (default PROBE_TIMEOUT_MS or 5000)")
     .action(async (rawLink, opts) => {
-      const env = loadEnv(io);
+      const env = readCheckEnv(io.env);
       const timeoutMs = opts.timeout === undefined ? env.timeoutMs : parseOption(opts.timeout);
       const parsed = parseShareLink(rawLink.trim());
       if (!parsed.ok) throw new UsageError(`not a share link we can read: ${parsed.error}`);
@@ -34,16 +33,7 @@ export function addCheckCommand(program: Command, io: CliIo, setExit: (code: num
     });
 }
 
-function loadEnv(io: CliIo) {
-  try {
-    return readProbeEnv(io.env);
-  } catch (error) {
-    if (error instanceof ProbeEnvError) throw new UsageError(error.message);
-    throw error;
-  }
-}
-
-function parseOption(value: string): number {
+export function parseOption(value: string): number {
   try {
     return parseTimeoutMs(value, "--timeout");
   } catch (error) {
@@ -53,7 +43,7 @@ function parseOption(value: string): number {
 }
 
 /** snake_case, as the store's API and the measurements payload spell it. */
-function toJson(result: CheckResult) {
+export function toJson(result: CheckResult) {
   return {
     ok: result.ok,
     latency_ms: result.latencyMs,

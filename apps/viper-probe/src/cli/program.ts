@@ -1,10 +1,11 @@
 /**
- * The viper-probe command line. Each command lives in its own file and registers itself here
- * (`run` for remote probers comes with issue 9).
+ * The viper-probe command line. Each command lives in its own file and registers itself here.
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
+import { CliEnvError } from "../env.js";
 import { addCheckCommand } from "./check-command.js";
 import { type CliIo, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
+import { addRunCommand } from "./run-command.js";
 
 /** Runs one command line; returns the exit code instead of exiting. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -13,9 +14,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description("check proxy nodes through the node (v2ray core or native proxy) or by TCP")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  addCheckCommand(program, io, (code) => {
+  const setExit = (code: number) => {
     exitCode = code;
-  });
+  };
+  addCheckCommand(program, io, setExit);
+  addRunCommand(program, io, setExit);
   try {
     await program.parseAsync([...argv], { from: "user" });
     return exitCode;
@@ -26,7 +29,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         ? EXIT_OK
         : EXIT_USAGE;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof CliEnvError) {
       io.stderr(`viper-probe: ${error.message}\n`);
       return EXIT_USAGE;
     }

@@ -5,11 +5,11 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { formatShareLink } from "@viper/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { link, UUID } from "../../../packages/probe/test/support/links.js";
+import { NODES_SKIP_REASON, needsNodes, V2RAY } from "../../../packages/probe/test/support/v2ray.js";
+import { startWorld, type World } from "../../../packages/probe/test/support/world.js";
 import { runCli } from "../src/cli/program.js";
 import type { EnvSource } from "../src/env.js";
-import { link, UUID } from "./support/links.js";
-import { NODES_SKIP_REASON, needsNodes, V2RAY } from "./support/v2ray.js";
-import { startWorld, type World } from "./support/world.js";
 
 async function cli(argv: string[], env: EnvSource = { PATH: "" }) {
   let stdout = "";

@@ -14,6 +14,8 @@ export class UsageError extends Error {
 }
 
 export const EXIT_OK = 0;
-/** The node failed or could not be checked. */
+/** `check`: the node failed or could not be checked. `run`: the store refused the measurements. */
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** `run`: the push gave up after its retries (as spiderflow-push). */
+export const EXIT_GAVE_UP = 3;
