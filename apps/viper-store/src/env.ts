@@ -56,6 +56,23 @@ const databaseUrl = z
   )
   .optional();
 
+/**
+ * CORS_ORIGINS: origins allowed to read the API from a browser, separated by commas or spaces
+ * (`https://a.example, http://localhost:5173`), or `*`. Unset → no CORS headers at all.
+ */
+const corsOrigins = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? "").split(/[\s,]+/).filter((o) => o !== ""))
+  .pipe(
+    z.array(
+      z.string().refine((o) => o === "*" || /^https?:\/\/[^/\s?#]+$/.test(o), {
+        error: (issue) =>
+          `${JSON.stringify(issue.input)} is not an origin: give scheme://host[:port] without a path (e.g. https://app.example), or *`,
+      }),
+    ),
+  );
+
 export const envSchema = z.object({
   PORT: int(0, 65535).default(8002),
   HOST: z.string().trim().min(1, "must not be empty").default("127.0.0.1"),
@@ -84,6 +101,7 @@ export const envSchema = z.object({
   PRECISION_MAX_CONCURRENT: int(1, 1000).default(2),
   PRECISION_PER_IP_PER_HOUR: int(1).default(10),
   TRAFFIC_BUDGET_GB: positiveNumber.default(100),
+  CORS_ORIGINS: corsOrigins,
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -60,6 +60,8 @@ export async function startTestStore(
     DATABASE_URL: pg?.url ?? "pglite:memory",
     WEBHOOK_SECRET: SECRET,
     ADMIN_TOKEN: "test-admin-token-0123456789",
+    // No scheduled re-checks unless a test asks: they would add measurements of synthetic nodes.
+    PROBE_STALE_AFTER: 0,
     log: () => {},
     ...overrides,
   });

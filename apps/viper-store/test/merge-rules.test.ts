@@ -229,4 +229,125 @@ describe.each(drivers)("merge rules on $name", (driver) => {
     expect(new Date(rows[0]!.payload_timestamp).toISOString()).toBe(T(1));
     expect(Date.now() - new Date(rows[0]!.received_at).getTime()).toBeLessThan(60_000);
   });
+
+  it("one transaction per delivery: a failure after the delivery row leaves nothing behind", async () => {
+    await send({ event_type: "nodes_snapshot", timestamp: T(1), nodes: [synthNode(1), synthNode(2)] });
+    const before = await queryRows(store.db, sql`select id, status, last_seen_at from nodes order by id`);
+    const delivery = {
+      source: "spiderflow",
+      event_type: "nodes_snapshot",
+      timestamp: T(2),
+      nodes: [synthNode(1, { latency: 1 }), synthNode(3)],
+    };
+    // Fails the statement that comes after the delivery row and every node effect.
+    await store.db.execute(sql`
+      create or replace function fail_sync_state() returns trigger language plpgsql as
+      $$ begin raise exception 'forced failure after the delivery row'; end $$`);
+    await store.db.execute(sql`
+      create trigger fail_sync_state before insert or update on sync_state
+      for each row execute function fail_sync_state()`);
+    try {
+      const res = await push(
+        store,
+        {
+          source: "spiderflow",
+          event_type: "nodes_snapshot",
+          timestamp: T(2),
+          nodes: [synthNode(1, { latency: 1 }), synthNode(3)],
+        },
+        { id: "atomic-1" },
+      );
+      expect(res.status).toBe(500);
+    } finally {
+      await store.db.execute(sql`drop trigger fail_sync_state on sync_state`);
+    }
+    expect(await queryRows(store.db, sql`select id, status, last_seen_at from nodes order by id`)).toEqual(
+      before,
+    );
+    const counts = await queryRows<{ d: unknown; m: unknown; c: unknown }>(
+      store.db,
+      sql`select (select count(*) from deliveries where id = 'atomic-1') as d,
+        (select count(*) from node_measurements) as m, (select count(*) from node_current) as c`,
+    );
+    expect([Number(counts[0]!.d), Number(counts[0]!.m), Number(counts[0]!.c)]).toEqual([0, 2, 2]);
+    // The same delivery, retried, applies (it was never recorded as applied).
+    const retry = await push(store, delivery, { id: "atomic-1" });
+    expect(retry.body).toMatchObject({ status: "success", inserted: 1, stale: 1 });
+  });
+
+  it("a stale node listed by a measurement stays stale; last_seen_at and ownership do not move", async () => {
+    await send({ event_type: "nodes_snapshot", timestamp: T(1), nodes: [synthNode(1), synthNode(2)] });
+    await send({ event_type: "nodes_snapshot", timestamp: T(2), nodes: [synthNode(1)] });
+    const res = await send({
+      event_type: "measurements",
+      source: "prober",
+      timestamp: T(5),
+      nodes: [synthNode(2, { latency: 7 })],
+    });
+    expect(res).toMatchObject({ revived: 0, stale: 0, inserted: 0 });
+    const node = (await all()).get("node-2")!;
+    expect(node).toMatchObject({ status: "stale", last_seen_at: T(1), latency: 7, source: "prober" });
+    // A measurement snapshot never stales the listed source's nodes either.
+    const snap = await send({
+      event_type: "measurements",
+      mode: "snapshot",
+      source: "spiderflow",
+      timestamp: T(6),
+      nodes: [synthNode(2)],
+    });
+    expect(snap.stale).toBe(0);
+    expect((await all()).get("node-1")!.status).toBe("active");
+  });
+
+  it("a snapshot stales only nodes last seen before its timestamp", async () => {
+    await send({ event_type: "nodes_updated", timestamp: T(1), nodes: [synthNode(1)] });
+    await send({ event_type: "nodes_updated", timestamp: T(3), nodes: [synthNode(2)] });
+    const res = await send({ event_type: "nodes_snapshot", timestamp: T(2), nodes: [synthNode(3)] });
+    expect(res.stale).toBe(1);
+    const nodes = await all();
+    expect(nodes.get("node-1")).toMatchObject({ status: "stale" });
+    expect(nodes.get("node-2")).toMatchObject({ status: "active", last_seen_at: T(3) });
+    // stale_since is the snapshot's timestamp: a delivery at exactly that time does not revive.
+    const same = await send({ event_type: "nodes_updated", timestamp: T(2), nodes: [synthNode(1)] });
+    expect(same.revived).toBe(0);
+    expect((await all()).get("node-1")!.status).toBe("stale");
+  });
+
+  it("last_seen_at is the payload timestamp even when the node's tested_at is older", async () => {
+    await send({ event_type: "nodes_updated", timestamp: T(3), nodes: [synthNode(1, { tested_at: T(1) })] });
+    expect((await all()).get("node-1")).toMatchObject({ last_seen_at: T(3), observed_at: T(1) });
+  });
+
+  it("duplicates in one payload give one history row per node (the last record's metrics)", async () => {
+    await send({
+      event_type: "nodes_updated",
+      timestamp: T(1),
+      nodes: [synthNode(1, { latency: 1 }), synthNode(1, { latency: 2 }), synthNode(1, { latency: 3 })],
+    });
+    const node = (await all()).get("node-1")!;
+    expect((await history(node.id)).map((h) => h.latency)).toEqual([3]);
+  });
+
+  it("an older observation from the same (source, region) lands in history, never in current", async () => {
+    const m = (timestamp: string, latency: number) =>
+      send({
+        event_type: "measurements",
+        source: "prober",
+        region: "eu",
+        timestamp,
+        nodes: [synthNode(1, { latency })],
+      });
+    await send({ event_type: "nodes_updated", timestamp: T(1), nodes: [synthNode(1, { latency: 100 })] });
+    await m(T(4), 40);
+    const older = await m(T(3), 30);
+    expect(older).toMatchObject({ updated: 0, unchanged: 1 });
+    const node = (await all()).get("node-1")!;
+    expect(node).toMatchObject({ latency: 40, observed_at: T(4) });
+    const current = await queryRows<{ latency: number }>(
+      store.db,
+      sql`select latency from node_current where node_id = ${node.id} and source = 'prober' and region = 'eu'`,
+    );
+    expect(current).toEqual([{ latency: 40 }]);
+    expect((await history(node.id)).map((h) => h.latency)).toEqual([100, 30, 40]);
+  });
 });

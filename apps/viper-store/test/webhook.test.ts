@@ -277,3 +277,141 @@ describe.each(drivers)("database unavailable on $name", (driver) => {
     }
   });
 });
+
+describe.each(drivers)("hostile bodies on $name (a 4xx or a success, never a 500)", (driver) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await startTestStore(driver, { MAX_BODY_BYTES: MAX_BODY });
+  });
+  afterAll(() => store?.stop());
+  beforeEach(() => resetTables(store));
+
+  it("an unsigned garbage body is 401 (the signature is checked before parsing)", async () => {
+    const res = await push(store, "\u0000\u00ff{{{ not json", { unsigned: true });
+    expect(res.status).toBe(401);
+    const wrong = await push(store, "{not json", {
+      secret: "whsec_" + Buffer.alloc(32, 1).toString("base64"),
+    });
+    expect(wrong.status).toBe(401);
+    expect((await tableCounts(store)).deliveries).toBe(0);
+  });
+
+  it.each([
+    ["an empty body", ""],
+    ["invalid UTF-8", Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])],
+    [
+      "a deeply nested node",
+      `{"event_type":"nodes_updated","nodes":[${"[".repeat(20_000)}${"]".repeat(20_000)}]}`,
+    ],
+    ["a JSON string", '"nodes"'],
+    ["null", "null"],
+    ["a huge number as timestamp", '{"event_type":"nodes_updated","timestamp":1e999,"nodes":[]}'],
+  ])("%s → 400, nothing written", async (_label, body) => {
+    const res = await push(store, body);
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    await expect(tableCounts(store)).resolves.toEqual(EMPTY);
+  });
+
+  it("a deeply nested bare array is a legacy snapshot whose one node is rejected; nothing stales", async () => {
+    const res = await push(store, "[".repeat(30_000) + "]".repeat(30_000));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ received: 1, inserted: 0, stale: 0 });
+    expect(res.body.rejected).toEqual([{ index: 0, reason: expect.stringMatching(/object/) }]);
+    expect(await tableCounts(store)).toEqual({ ...EMPTY, deliveries: 1 });
+  });
+
+  it("Content-Encoding: gzip with an empty body → 400; upper-case GZIP is understood", async () => {
+    const empty = await push(store, "", { headers: { "content-encoding": "gzip" } });
+    expect(empty.status).toBe(400);
+    const upper = await push(store, gzipSync(Buffer.from(JSON.stringify(envelope([synthNode(1)])))), {
+      headers: { "content-encoding": "GZIP" },
+    });
+    expect(upper.status, JSON.stringify(upper.body)).toBe(200);
+    expect(upper.body.inserted).toBe(1);
+  });
+
+  it("gzip of non-JSON → 400", async () => {
+    const res = await push(store, gzipSync(Buffer.from("hello, not json")), {
+      headers: { "content-encoding": "gzip" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe("invalid_json");
+    await expect(tableCounts(store)).resolves.toEqual(EMPTY);
+  });
+
+  it("a UTF-8 BOM and odd Content-Type casing are accepted", async () => {
+    const bytes = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(JSON.stringify(envelope([synthNode(1)]))),
+    ]);
+    const res = await push(store, bytes, { contentType: "Application/JSON; Charset=UTF-8" });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.inserted).toBe(1);
+  });
+
+  it("__proto__ keys neither pollute nor break the merge", async () => {
+    const text = JSON.stringify(envelope([synthNode(1)])).replace(
+      '"nodes":[{',
+      '"__proto__":{"event_type":"measurements","polluted":true},"nodes":[{"__proto__":{"latency":1},"constructor":{"prototype":{"polluted":true}},',
+    );
+    const res = await push(store, text);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.inserted).toBe(1);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("huge and odd numbers are rejected per node or stored as unknown, never a 500", async () => {
+    const text = JSON.stringify(envelope([synthNode(1), synthNode(2), synthNode(3), synthNode(4)]))
+      .replace('"latency":21', '"latency":1e999')
+      .replace('"port":', '"port":')
+      .replace('"speed":7.4', '"speed":-1e308')
+      .replace('"availability":53', '"availability":1e400');
+    const res = await push(store, text);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const port = await push(store, envelope([{ protocol: "socks", host: "192.0.2.9", port: 1e20 }]));
+    expect(port.status, JSON.stringify(port.body)).toBe(200);
+    expect(port.body.rejected).toHaveLength(1);
+  });
+
+  it("a node name with a lone surrogate or NUL is stored, not a 500", async () => {
+    const nodes = [
+      synthNode(1, { name: "broken emoji \ud83d" }),
+      synthNode(2, { name: "nul \u0000 inside" }),
+      synthNode(3, { name: "fine" }),
+    ];
+    const res = await push(store, envelope(nodes));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.inserted + res.body.rejected.length).toBe(3);
+    const list = (await getJson(store, "/api/nodes?limit=10")).body;
+    expect(list.nodes.map((n: { name: string }) => n.name)).toContain("fine");
+  });
+
+  it("a link whose credential or path holds a NUL or a lone surrogate: that node rejected, the rest applied", async () => {
+    const nodes = [
+      { url: "vless://0a1b2c3d-0000-4000-8000-000000000001@192.0.2.7:443?type=ws&path=%2Fa%00b#nul-path" },
+      { url: "trojan://pa%00ss@192.0.2.8:443#nul-pass" },
+      { url: "trojan://pa\ud83dss@192.0.2.10:443#surrogate-pass" },
+      { url: "bo\u0000gus\ud800://192.0.2.12:443#echoed-in-the-reason" },
+      synthNode(3),
+    ];
+    const res = await push(store, envelope(nodes));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ received: 5, inserted: 2 });
+    expect(res.body.rejected.map((r: { index: number }) => r.index)).toEqual([0, 1, 3]);
+    expect(res.body.rejected[0].reason).toMatch(/NUL/);
+    // The delivery row (with its rejection reasons) was stored too.
+    expect(await tableCounts(store)).toMatchObject({ nodes: 2, deliveries: 1 });
+  });
+
+  it("a measurement with a lone surrogate in its source is a 4xx or applied, not a 500", async () => {
+    await push(store, envelope([synthNode(1)]));
+    const res = await push(store, {
+      event_type: "measurements",
+      source: "prober-\ud800",
+      region: "eu-\u0000",
+      timestamp: minutesAgo(5),
+      nodes: [synthNode(1, { latency: 3 })],
+    });
+    expect([200, 400]).toContain(res.status);
+  });
+});

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { type Db, queryRows, toIso, toNumber } from "./client.js";
+import { type Db, queryRows, toNumber } from "./client.js";
 
 /**
  * The bulk statements of one delivery's merge. Each takes the whole batch as a single jsonb
@@ -87,8 +87,8 @@ export async function upsertOwnedBatch(tx: Tx, rows: MergeRow[], ctx: BatchConte
   };
 }
 
-/** The statement of {@link upsertOwnedBatch} (exported for EXPLAIN in the benchmark). */
-export function ownedBatchStatement(rows: MergeRow[], ctx: BatchContext) {
+/** The statement of {@link upsertOwnedBatch}. */
+function ownedBatchStatement(rows: MergeRow[], ctx: BatchContext) {
   const ts = sql`${ctx.timestamp}::timestamptz`;
   const now = sql`${ctx.now}::timestamptz`;
   const hasMetric = sql.raw("coalesce(latency, speed, availability) is not null");
@@ -241,7 +241,36 @@ export async function staleUnlisted(tx: Tx, ctx: BatchContext): Promise<number> 
   return rows.length;
 }
 
-export interface DeliveryRecord {
+/** The first text field of a node that PostgreSQL cannot store (text never holds NUL), if any. */
+export function unstorableField(node: object): string | undefined {
+  for (const [field, value] of Object.entries(node)) {
+    if (typeof value === "string" && value.includes("\u0000")) return field;
+  }
+  return undefined;
+}
+
+/**
+ * Text as PostgreSQL text/jsonb accepts it: NUL and lone UTF-16 surrogates (which JSON.stringify
+ * writes as `\\udXXX` escapes that jsonb refuses) become U+FFFD. Rejection reasons can quote input.
+ */
+export function storableText(text: string): string {
+  return text.replace(
+    /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+    "\uFFFD",
+  );
+}
+
+/** What one delivery did to the nodes, as replied to the sender and kept on the delivery row. */
+export interface DeliveryCounts {
+  received: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  stale: number;
+  revived: number;
+}
+
+export interface DeliveryRecord extends DeliveryCounts {
   id: string;
   mechanism: string;
   source: string;
@@ -252,12 +281,6 @@ export interface DeliveryRecord {
   receivedAt: string;
   bytes: number | null;
   contentHash: string | null;
-  received: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  stale: number;
-  revived: number;
   rejections: { index: number; reason: string }[];
   result: string;
   error: string | null;
@@ -270,7 +293,7 @@ export async function insertDelivery(tx: Tx, d: DeliveryRecord): Promise<void> {
     values (${d.id}, ${d.mechanism}, ${d.source}, ${d.eventType}, ${d.mode}, ${d.region},
       ${d.payloadTimestamp}::timestamptz, ${d.receivedAt}::timestamptz, ${d.bytes}, ${d.contentHash},
       ${d.received}, ${d.inserted}, ${d.updated}, ${d.unchanged}, ${d.stale}, ${d.revived},
-      ${d.rejections.length}, ${JSON.stringify(d.rejections.slice(0, 100))}::jsonb, ${d.result}, ${d.error})`);
+      ${d.rejections.length}, ${JSON.stringify(d.rejections.slice(0, 100).map((r) => ({ index: r.index, reason: storableText(r.reason) })))}::jsonb, ${d.result}, ${d.error})`);
 }
 
 /** Bumps the per-mechanism counters in sync_state (`webhook`, `poll`). */
@@ -289,19 +312,4 @@ export async function countDelivery(
       value = sync_state.value || ${patch}::jsonb
               || jsonb_build_object(${field}::text, coalesce((sync_state.value ->> ${field})::bigint, 0) + 1),
       updated_at = excluded.updated_at`);
-}
-
-export interface StoredDelivery {
-  id: string;
-  result: string;
-  receivedAt: string | null;
-}
-
-export async function findDelivery(db: Tx, id: string): Promise<StoredDelivery | null> {
-  const rows = await queryRows<Record<string, unknown>>(
-    db,
-    sql`select id, result, received_at from deliveries where id = ${id}`,
-  );
-  const r = rows[0];
-  return r ? { id: String(r.id), result: String(r.result), receivedAt: toIso(r.received_at) } : null;
 }

@@ -6,7 +6,7 @@ import { isDatabaseUnavailable } from "../services/db-errors.js";
 import { queryNodeList } from "../services/node-query.js";
 
 /** A query parameter that is malformed or out of range: 400 naming it, never clamped. */
-class BadParameter extends Error {
+export class BadParameter extends Error {
   constructor(
     readonly parameter: string,
     message: string,
@@ -15,7 +15,16 @@ class BadParameter extends Error {
   }
 }
 
-const FILTER_PARAMS = ["country", "protocol", "min_speed", "max_latency", "min_availability", "status", "q"];
+const FILTER_PARAMS = [
+  "country",
+  "protocol",
+  "min_speed",
+  "max_latency",
+  "min_availability",
+  "status",
+  "q",
+  "region",
+];
 const SORT_FIELDS: readonly SortField[] = ["speed", "latency", "availability", "last_seen_at"];
 const NUMBER = /^\d+(\.\d+)?$/;
 
@@ -36,7 +45,7 @@ function number(name: string, raw: string, max?: number): number {
   return n;
 }
 
-function integer(name: string, raw: string, min: number, max: number): number {
+export function integer(name: string, raw: string, min: number, max: number): number {
   if (!/^-?\d+$/.test(raw.trim()))
     throw new BadParameter(name, `must be a whole number, got ${JSON.stringify(raw)}`);
   const n = Number(raw);
@@ -88,6 +97,17 @@ export function parseNodeListQuery(query: Record<string, string>): {
   if (q !== undefined) {
     if (q.length > 200) throw new BadParameter("q", "must be at most 200 characters");
     if (q !== "") filter.q = q;
+  }
+
+  const region = get("region");
+  if (region !== undefined) {
+    if (region.trim() === "" || region.length > 100) {
+      throw new BadParameter(
+        "region",
+        "must be a region name of 1 to 100 characters (as measurements carry it)",
+      );
+    }
+    filter.region = region.trim();
   }
 
   const order: NodeOrder = { sort: null, limit: 100, offset: 0 };

@@ -213,14 +213,21 @@ function routes(): RouteConfig[] {
       },
       responses: {
         200: {
-          description: "Event stream of `progress`, then `result` or `error`",
-          content: { "text/event-stream": { schema: zod.string() } },
+          description:
+            "The result (`status` success|cap_reached|timeout|aborted|failed, bytes, MB/s…) as JSON, or with `Accept: text/event-stream` an event stream of `progress`, then `result` or `error`",
+          content: {
+            "application/json": { schema: PrecisionTestSchema },
+            "text/event-stream": { schema: zod.string() },
+          },
         },
         400: error("Bad request (a URL in the request is refused)"),
+        422: error("The node cannot be tested through (unsupported protocol/feature, or no v2ray)"),
         404: error("Unknown node"),
         409: error("A test of this node is already running"),
         428: error("`confirm: true` missing; the message says how much traffic the test costs"),
-        429: LIMITED,
+        429: error(
+          "PRECISION_PER_IP_PER_HOUR, PRECISION_MAX_CONCURRENT or the month's TRAFFIC_BUDGET_GB reached (`error` says which); `Retry-After`",
+        ),
       },
     },
     {
@@ -229,7 +236,14 @@ function routes(): RouteConfig[] {
       tags: ["checks"],
       summary: "The node's stored precision tests, newest first",
       request: { params: nodeId },
-      responses: { 200: json(zod.array(PrecisionTestSchema), "Tests"), 404: error("Unknown node") },
+      responses: {
+        200: json(
+          zod.object({ node_id: zod.string(), tests: zod.array(PrecisionTestSchema) }),
+          "Tests (`limit` 1..200, default 20)",
+        ),
+        400: BAD_PARAMETER,
+        404: error("Unknown node"),
+      },
     },
     {
       method: "get",

@@ -12,6 +12,7 @@ import {
   recordRejection,
 } from "../services/ingest.js";
 import { BadEncodingError, BodyTooLargeError, gunzipCapped, readBodyCapped } from "./read-body.js";
+import { bookRequestTraffic, noteRequestBodyBytes } from "./traffic-booking.js";
 
 export interface WebhookDeps {
   db: Db;
@@ -32,6 +33,7 @@ const STATUS: Record<IngestRejection["code"], ContentfulStatusCode> = {
 /** `POST /webhook/nodes-update` and `POST /webhook/test-connection` (DESIGN 4). */
 export function webhookRoutes(deps: WebhookDeps): Hono {
   const app = new Hono();
+  app.use("*", bookRequestTraffic(deps.db, "webhook", deps.log));
 
   app.post("/nodes-update", (c) => deps.track(handleNodesUpdate(c, deps)));
 
@@ -43,6 +45,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
     } catch (err) {
       return tooLarge(c, err);
     }
+    noteRequestBodyBytes(c.req.raw, wire.byteLength);
     const auth = authenticate(wire, headerRecord(c.req.raw.headers), deps.ingest, now);
     if (!auth.ok) return refuse(c, auth.rejection);
     return c.json({
@@ -120,6 +123,7 @@ async function decodeDelivery(
   } catch (err) {
     return { ok: false, response: tooLarge(c, err) };
   }
+  noteRequestBodyBytes(c.req.raw, wire.byteLength);
   const auth = authenticate(wire, headerRecord(c.req.raw.headers), deps.ingest, receivedAt);
   if (!auth.ok) return { ok: false, response: await reject(auth.rejection) };
 

@@ -3,6 +3,7 @@ import type { Db } from "../db/client.js";
 import {
   type BatchContext,
   countDelivery,
+  type DeliveryCounts,
   deliveryExists,
   insertDelivery,
   knownNodeIds,
@@ -10,6 +11,7 @@ import {
   type MergeRow,
   refreshNodeView,
   staleUnlisted,
+  unstorableField,
   upsertMeasurementBatch,
   upsertOwnedBatch,
 } from "../db/merge-queries.js";
@@ -37,15 +39,9 @@ export interface MergeInput {
   contentHash?: string;
 }
 
-export interface MergeSuccess {
+export interface MergeSuccess extends DeliveryCounts {
   status: "success";
   delivery_id: string;
-  received: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  stale: number;
-  revived: number;
   rejected: NodeRejection[];
   /** Things the sender should know that are not errors (empty snapshot, test_push). */
   warnings: string[];
@@ -71,6 +67,7 @@ export async function mergeDelivery(db: Db, input: MergeInput): Promise<MergeOut
   const { payload } = input;
   const rejected = [...(input.rejected ?? [])];
   const indexes = input.sourceIndexes ?? originalIndexes(payload.nodes.length, rejected);
+  const listed = storableNodes(payload.nodes, indexes, rejected);
   const received = payload.nodes.length + (input.rejected?.length ?? 0);
   const ctx: BatchContext = {
     deliveryId: input.deliveryId,
@@ -87,7 +84,7 @@ export async function mergeDelivery(db: Db, input: MergeInput): Promise<MergeOut
       if (await deliveryExists(tx, input.deliveryId)) return null;
 
       const isOwner = OWNER_EVENTS.has(payload.event_type);
-      let rows = toRows(collapseNodes(payload.nodes));
+      let rows = toRows(collapseNodes(listed.map((l) => l.node)));
       let inserted = 0;
       let updated = 0;
       let revived = 0;
@@ -112,14 +109,11 @@ export async function mergeDelivery(db: Db, input: MergeInput): Promise<MergeOut
           tx,
           rows.map((r) => r.id),
         );
-        payload.nodes.forEach((node, i) => {
+        for (const { node, index } of listed) {
           if (!known.has(node.id)) {
-            rejected.push({
-              index: indexes[i] ?? i,
-              reason: `unknown node ${node.id}: measurements never create nodes`,
-            });
+            rejected.push({ index, reason: `unknown node ${node.id}: measurements never create nodes` });
           }
-        });
+        }
         rows = rows.filter((r) => known.has(r.id));
         for (const chunk of chunks(rows)) updated += await upsertMeasurementBatch(tx, chunk, ctx);
         currentChanged = updated;
@@ -210,6 +204,27 @@ function toRows(nodes: NormalizedNode[]): MergeRow[] {
       observed_at: n.tested_at,
     }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * The nodes the database can hold, with their original index; the others go to `rejected`.
+ * PostgreSQL text cannot contain NUL, and a decoded link (a `%00` in a path or password) can:
+ * one such node must be rejected alone, not fail the whole delivery with a 500.
+ */
+function storableNodes(
+  nodes: NormalizedNode[],
+  indexes: number[],
+  rejected: NodeRejection[],
+): { node: NormalizedNode; index: number }[] {
+  const out: { node: NormalizedNode; index: number }[] = [];
+  nodes.forEach((node, i) => {
+    const index = indexes[i] ?? i;
+    const field = unstorableField(node);
+    if (field)
+      rejected.push({ index, reason: `${field} contains a NUL character (\\u0000), which cannot be stored` });
+    else out.push({ node, index });
+  });
+  return out;
 }
 
 function originalIndexes(count: number, rejected: NodeRejection[]): number[] {
