@@ -4,12 +4,18 @@ import { pathToFileURL } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { EVENT_TYPES, type EventType, type Mode } from "@viper/protocol";
 import { EXIT, UsageError } from "./cli-errors.js";
-import { formatBytes, readJsonInput } from "./commands/read-input.js";
+import { readJsonInput } from "./commands/read-input.js";
 import { startFeedServer } from "./commands/serve-feed.js";
 import { testWebhookConnection } from "./connection.js";
 import { DEFAULT_WEBHOOK_URL, parseSenderEnv, processEnvironment, requireSecret } from "./env.js";
 import { PayloadError, PushConfigError } from "./errors.js";
-import { formatConnection, formatHistoryRecord, formatOutcome, formatStatistics } from "./format.js";
+import {
+  formatBytes,
+  formatConnection,
+  formatHistoryRecord,
+  formatOutcome,
+  formatStatistics,
+} from "./format.js";
 import { getPushHistory, getPushStatistics } from "./history.js";
 import { prepareFromDocument } from "./payload.js";
 import { createPusher } from "./pusher.js";

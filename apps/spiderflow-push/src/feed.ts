@@ -74,8 +74,9 @@ export function createNodesFeed(options: NodesFeedOptions): Hono {
       mode: "snapshot",
       ...(timestamp ? { timestamp } : {}),
     });
-    // A v1 payload keeps its own timestamp; a bare array has none, so it gets the change time.
-    return timestamp || !Array.isArray(snapshot.document) ? prepared : restamp(prepared);
+    // A v1 payload keeps its own timestamp; a bare array or an untimed payload gets the change time
+    // (not "now", which would move on every request while the content stays the same).
+    return timestamp || hasOwnTimestamp(snapshot.document) ? prepared : restamp(prepared);
   }
 
   /** Sets the payload timestamp (and the node times defaulted from it) to when this content first appeared. */
@@ -138,4 +139,13 @@ export function createNodesFeed(options: NodesFeedOptions): Hono {
     return c.body(body as Uint8Array<ArrayBuffer>, 200);
   });
   return app;
+}
+
+function hasOwnTimestamp(document: unknown): boolean {
+  return (
+    document !== null &&
+    typeof document === "object" &&
+    !Array.isArray(document) &&
+    (document as { timestamp?: unknown }).timestamp !== undefined
+  );
 }

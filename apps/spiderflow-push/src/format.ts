@@ -1,4 +1,3 @@
-import { formatBytes } from "./commands/read-input.js";
 import type { ConnectionTestResult } from "./connection.js";
 import type { PushStatistics } from "./history.js";
 import type { HistoryRecord, PushOutcome } from "./types.js";
@@ -44,4 +43,11 @@ export function formatConnection(result: ConnectionTestResult): string {
   if (!result.ok) return `failed: ${result.url}: ${result.error ?? "unknown error"} (${result.latencyMs} ms)`;
   const skew = result.clockSkewS === undefined ? "" : `, clock skew ${result.clockSkewS} s`;
   return `connected: ${result.url} (${result.receiver ?? "receiver"}, protocol v${result.protocolVersion ?? "?"}, ${result.latencyMs} ms${skew})`;
+}
+
+/** A byte count for people: B, KiB or MiB. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

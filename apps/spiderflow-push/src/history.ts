@@ -25,7 +25,10 @@ function isHistoryRecord(value: unknown): value is HistoryRecord {
   return kind === "attempt" || kind === "outcome";
 }
 
-/** Reads a history file; a missing file is an empty history. */
+/**
+ * Reads a history file; a missing file is an empty history. An unreadable one (a directory, no
+ * permission) throws {@link PushConfigError} naming `PUSH_HISTORY_FILE`.
+ */
 export async function readHistoryFile(file: string): Promise<HistoryContents> {
   let text: string;
   try {
@@ -33,7 +36,7 @@ export async function readHistoryFile(file: string): Promise<HistoryContents> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT")
       return { records: [], skippedLines: 0, tornTail: false };
-    throw error;
+    throw unusableHistory(file, "read", error);
   }
   const records: HistoryRecord[] = [];
   let skippedLines = 0;
@@ -50,13 +53,44 @@ export async function readHistoryFile(file: string): Promise<HistoryContents> {
   return { records, skippedLines, tornTail: text.length > 0 && !text.endsWith("\n") };
 }
 
-/** The records of the newest `max` messages: everything after the (max+1)-th newest outcome. */
+function unusableHistory(file: string, action: "read" | "write", error: unknown): PushConfigError {
+  const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return new PushConfigError(
+    "PUSH_HISTORY_FILE",
+    `cannot ${action} the push history ${file} (${code}); set PUSH_HISTORY_FILE (or historyFile) to a writable file`,
+  );
+}
+
+/** Whether a record is an outcome the receiver holds (delivered, or answered as a duplicate). */
+export function isHeldByReceiver(record: HistoryRecord | undefined): record is OutcomeRecord {
+  return record?.kind === "outcome" && (record.status === "delivered" || record.status === "duplicate");
+}
+
+/**
+ * The records of the newest `max` messages (everything after the (max+1)-th newest outcome), plus,
+ * before them, each receiver's newest held outcome when it is older: skip-unchanged reads the
+ * last delivered content hash from the history, so 1,000 skipped pushes must not erase it.
+ */
 function lastMessages(records: HistoryRecord[], max: number): HistoryRecord[] {
   let outcomes = 0;
+  let start = 0;
   for (let index = records.length - 1; index >= 0; index--) {
-    if (records[index]?.kind === "outcome" && ++outcomes > max) return records.slice(index + 1);
+    if (records[index]?.kind === "outcome" && ++outcomes > max) {
+      start = index + 1;
+      break;
+    }
   }
-  return records;
+  const kept = records.slice(start);
+  const covered = new Set(kept.filter(isHeldByReceiver).map((record) => record.receiverUrl));
+  const carried: OutcomeRecord[] = [];
+  for (let index = start - 1; index >= 0; index--) {
+    const record = records[index];
+    if (isHeldByReceiver(record) && !covered.has(record.receiverUrl)) {
+      covered.add(record.receiverUrl);
+      carried.unshift(record);
+    }
+  }
+  return [...carried, ...kept];
 }
 
 function countOutcomes(records: readonly HistoryRecord[]): number {
@@ -81,9 +115,7 @@ export class PushHistoryFile {
 
   /** Re-reads the file (another process may have appended). */
   async read(): Promise<HistoryContents> {
-    const contents = await readHistoryFile(this.file).catch((error) => {
-      throw this.#unusable("read", error);
-    });
+    const contents = await readHistoryFile(this.file);
     this.#needsNewline = contents.tornTail;
     this.#outcomes = countOutcomes(contents.records);
     return contents;
@@ -92,17 +124,9 @@ export class PushHistoryFile {
   /** The newest delivered (or duplicate, i.e. already held) outcome for a receiver URL. */
   async lastDelivered(receiverUrl: string): Promise<OutcomeRecord | undefined> {
     const { records } = await this.read();
-    for (let index = records.length - 1; index >= 0; index--) {
-      const record = records[index];
-      if (
-        record?.kind === "outcome" &&
-        record.receiverUrl === receiverUrl &&
-        (record.status === "delivered" || record.status === "duplicate")
-      ) {
-        return record;
-      }
-    }
-    return undefined;
+    return records.findLast(
+      (record): record is OutcomeRecord => isHeldByReceiver(record) && record.receiverUrl === receiverUrl,
+    );
   }
 
   /** Appends one record; compacts the file when it holds more than the bound. */
@@ -114,21 +138,13 @@ export class PushHistoryFile {
       await mkdir(dirname(this.file), { recursive: true });
       await appendFile(this.file, `${prefix}${JSON.stringify(record)}\n`, "utf8");
     } catch (error) {
-      throw this.#unusable("write", error);
+      throw unusableHistory(this.file, "write", error);
     }
     this.#needsNewline = false;
     if (record.kind === "outcome") {
       this.#outcomes = (this.#outcomes ?? 0) + 1;
       if (this.#outcomes > this.maxMessages) await this.compact();
     }
-  }
-
-  #unusable(action: "read" | "write", error: unknown): PushConfigError {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    return new PushConfigError(
-      "PUSH_HISTORY_FILE",
-      `cannot ${action} the push history ${this.file} (${code}); set PUSH_HISTORY_FILE (or historyFile) to a writable file`,
-    );
   }
 
   /** Rewrites the file with the last `maxMessages` messages (torn lines dropped). */

@@ -40,7 +40,7 @@ export {
   type PusherOptions,
   type PushOptions,
 } from "./pusher.js";
-export { MAX_RETRY_AFTER_MS, parseRetryAfter } from "./retry-after.js";
+export { MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS, parseRetryAfter } from "./retry-after.js";
 export type {
   AttemptRecord,
   HistoryRecord,

@@ -1,4 +1,4 @@
-import { HISTORY_MAX_MESSAGES } from "./history.js";
+import { HISTORY_MAX_MESSAGES, isHeldByReceiver } from "./history.js";
 import type { HistoryRecord, OutcomeRecord } from "./types.js";
 
 /** Where a pusher keeps its history: the JSONL file, or memory when the caller wants no file. */
@@ -12,16 +12,15 @@ export class MemoryHistory implements HistorySink {
   readonly records: HistoryRecord[] = [];
 
   async lastDelivered(receiverUrl: string): Promise<OutcomeRecord | undefined> {
-    return this.records.findLast(
-      (record): record is OutcomeRecord =>
-        record.kind === "outcome" &&
-        record.receiverUrl === receiverUrl &&
-        (record.status === "delivered" || record.status === "duplicate"),
-    );
+    return this.#held.get(receiverUrl);
   }
+
+  /** The newest held outcome per receiver, kept apart so trimming the records never loses it. */
+  readonly #held = new Map<string, OutcomeRecord>();
 
   async append(record: HistoryRecord): Promise<void> {
     this.records.push(record);
+    if (isHeldByReceiver(record)) this.#held.set(record.receiverUrl, record);
     const outcomes = this.records.filter((entry) => entry.kind === "outcome").length;
     if (outcomes > HISTORY_MAX_MESSAGES) {
       const firstOutcome = this.records.findIndex((entry) => entry.kind === "outcome");

@@ -3,7 +3,7 @@ import { gzipSync } from "node:zlib";
 import { type EventType, type Mode, signRequest } from "@viper/protocol";
 import pRetry, { AbortError } from "p-retry";
 import { v7 as uuidv7 } from "uuid";
-import { PushConfigError } from "./errors.js";
+import { type PayloadError, PushConfigError } from "./errors.js";
 import { DEFAULT_HISTORY_FILE, PushHistoryFile } from "./history.js";
 import { type HistorySink, MemoryHistory } from "./memory-history.js";
 import {
@@ -16,7 +16,7 @@ import {
 import { backoffDelay, parseRetryAfter } from "./retry-after.js";
 import { checkSecrets } from "./secrets.js";
 import { answerReason, type HttpAnswer, NoAnswerError, postOnce } from "./transport.js";
-import type { PushAttempt, PushOutcome } from "./types.js";
+import type { OutcomeRecord, PushAttempt, PushOutcome } from "./types.js";
 
 /** Bodies larger than this are sent gzip-compressed. */
 export const GZIP_THRESHOLD_BYTES = 1024;
@@ -50,6 +50,7 @@ export interface PusherOptions {
 
 /** Options of {@link Pusher.push}. */
 export interface PushOptions {
+  /** `batch_test_complete` after a test round, `nodes_updated` for a delta, … (DESIGN 3.3). */
   eventType: EventType;
   /** Default: snapshot for batch_test_complete and nodes_snapshot, else delta. */
   mode?: Mode;
@@ -73,7 +74,12 @@ export interface Pusher {
   readonly url: string;
   /** The history file, or null when kept in memory. */
   readonly historyFile: string | null;
-  /** Builds a v1 payload from the hunter's nodes (`speed` in MB/s), normalises it, and delivers it. */
+  /**
+   * Builds a v1 payload from the hunter's nodes (`speed` in MB/s), normalises it, and delivers it.
+   * Receiver answers are outcomes, never exceptions; an envelope the protocol refuses (a future
+   * `timestamp`, …) throws {@link PayloadError} before anything is sent, and an unwritable history
+   * throws {@link PushConfigError}.
+   */
   push(nodes: readonly NodeInput[], options: PushOptions): Promise<PushOutcome>;
   /**
    * Delivers a parsed JSON document: a v1 payload object, or a bare array in the legacy nodes.json
@@ -168,6 +174,8 @@ export function createPusher(options: PusherOptions): Pusher {
       receiverUrl: url,
       eventType: payload.event_type,
       mode: payload.mode,
+      source: payload.source,
+      region: payload.region ?? null,
       contentHash: prepared.contentHash,
       nodeCount: payload.nodes.length,
       rejected: prepared.rejected,
@@ -176,7 +184,7 @@ export function createPusher(options: PusherOptions): Pusher {
     };
 
     const last = force ? undefined : await history.lastDelivered(url);
-    if (last && last.contentHash === prepared.contentHash) {
+    if (last && isSameMessage(last, base)) {
       const outcome: PushOutcome = {
         ...base,
         status: "skipped",
@@ -325,6 +333,8 @@ export function createPusher(options: PusherOptions): Pusher {
       receiverUrl: outcome.receiverUrl,
       eventType: outcome.eventType,
       mode: outcome.mode,
+      source: outcome.source,
+      region: outcome.region,
       nodeCount: outcome.nodeCount,
       contentHash: outcome.contentHash,
       status: outcome.status,
@@ -366,6 +376,25 @@ export function createPusher(options: PusherOptions): Pusher {
       return serialised(() => deliver(prepared, pushOptions.force ?? false, pushOptions.signal));
     },
   };
+}
+
+/**
+ * Whether a push would tell the receiver nothing new: the same nodes (content hash) as the last
+ * delivered push, with the same meaning. Event type and mode change what the receiver does (a
+ * `test_push` applies nothing; a snapshot stales), and source and region change who owns and
+ * measured the nodes, so they are part of "unchanged" too.
+ */
+function isSameMessage(
+  last: OutcomeRecord,
+  next: Pick<PushOutcome, "contentHash" | "eventType" | "mode" | "source" | "region">,
+): boolean {
+  return (
+    last.contentHash === next.contentHash &&
+    last.eventType === next.eventType &&
+    last.mode === next.mode &&
+    (last.source ?? "spiderflow") === next.source &&
+    (last.region ?? null) === next.region
+  );
 }
 
 function isDuplicateAnswer(body: unknown): boolean {

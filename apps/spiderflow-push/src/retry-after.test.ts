@@ -28,4 +28,11 @@ describe("backoffDelay", () => {
     expect(backoffDelay(2, 5000, () => 0.5)).toBe(10_000);
     expect(backoffDelay(3, 5000, () => 0.999)).toBeLessThan(24_000);
   });
+
+  it("is capped at an hour, so a long retry series never overflows Node's timers", () => {
+    for (const retry of [13, 40, 100]) {
+      expect(backoffDelay(retry, 5000, () => 0.999)).toBeLessThan(1.2 * 3_600_000);
+      expect(backoffDelay(retry, 5000, () => 0)).toBe(0.8 * 3_600_000);
+    }
+  });
 });

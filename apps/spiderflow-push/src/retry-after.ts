@@ -20,10 +20,17 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
 }
 
 /**
- * Exponential backoff with jitter: `baseMs * 2^(retry-1)`, scaled by a random factor in [0.8, 1.2)
- * so that many hunters restarted together do not retry in lockstep.
+ * Longest backoff between two attempts (before jitter). Without a cap, `PUSH_RETRIES=40` would ask
+ * for years; Node's timers fire after 1 ms for any delay over 2^31-1 ms (24.8 days), so an
+ * unbounded backoff turns into a tight retry loop.
+ */
+export const MAX_BACKOFF_MS = 60 * 60 * 1000;
+
+/**
+ * Exponential backoff with jitter: `baseMs * 2^(retry-1)` (at most {@link MAX_BACKOFF_MS}), scaled
+ * by a random factor in [0.8, 1.2) so that many hunters restarted together do not retry in lockstep.
  */
 export function backoffDelay(retry: number, baseMs: number, random: () => number = Math.random): number {
-  const exponential = baseMs * 2 ** Math.max(0, retry - 1);
+  const exponential = Math.min(baseMs * 2 ** Math.max(0, retry - 1), MAX_BACKOFF_MS);
   return Math.round(exponential * (0.8 + 0.4 * random()));
 }

@@ -28,6 +28,9 @@ export interface PushOutcome {
   receiverUrl: string;
   eventType: EventType;
   mode: Mode;
+  /** The payload's producer id and region. */
+  source: string;
+  region: string | null;
   /** HTTP status of the last answer, when one arrived. */
   httpStatus?: number;
   /** The receiver's last answer (parsed JSON, or text when it was not JSON). */
@@ -77,6 +80,9 @@ export interface OutcomeRecord {
   receiverUrl: string;
   eventType: EventType;
   mode: Mode;
+  /** Absent in records written before skip-unchanged compared them. */
+  source?: string;
+  region?: string | null;
   nodeCount: number;
   contentHash: string;
   status: PushStatus;
@@ -87,4 +93,5 @@ export interface OutcomeRecord {
   error: string | null;
 }
 
+/** One line of the push history file: an attempt or an outcome. */
 export type HistoryRecord = AttemptRecord | OutcomeRecord;

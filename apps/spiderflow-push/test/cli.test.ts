@@ -205,6 +205,16 @@ describe("spiderflow-push CLI: history and stats", () => {
     expect((await runCliProcess(["history", "--limit", "0"], env)).code).toBe(2);
   });
 
+  it("history and stats exit 2 naming PUSH_HISTORY_FILE when it cannot be read, stdout empty", async () => {
+    for (const command of [["history", "--json"], ["stats"]]) {
+      const run = await runCliProcess(command, { PUSH_HISTORY_FILE: dir.path });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain("PUSH_HISTORY_FILE");
+      expect(run.stderr).toContain("EISDIR");
+      expect(run.stdout).toBe("");
+    }
+  });
+
   it("`pnpm --silent spiderflow-push history --json` from the repo root prints JSON alone", async () => {
     const root = join(import.meta.dirname, "..", "..", "..");
     const child = spawn("pnpm", ["--silent", "spiderflow-push", "history", "--json", "--limit", "1"], {

@@ -89,6 +89,25 @@ describe("nodes feed", () => {
     expect(Date.parse(changed.timestamp)).toBeGreaterThan(Date.parse(first.timestamp));
   });
 
+  it("an untimed v1 document is timed by when its content last changed, not by each request", async () => {
+    let variant = 0;
+    const feed = feedOf(() => ({
+      document: { event_type: "nodes_snapshot", nodes: syntheticNodes(3, variant) },
+    }));
+    const read = async () =>
+      JSON.parse(await (await feed.request(FEED_PATH)).text()) as {
+        timestamp: string;
+        nodes: { tested_at: string }[];
+      };
+    const first = await read();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const again = await read();
+    expect(again.timestamp).toBe(first.timestamp);
+    expect(again.nodes[0]?.tested_at).toBe(first.timestamp);
+    variant = 1;
+    expect(Date.parse((await read()).timestamp)).toBeGreaterThan(Date.parse(first.timestamp));
+  });
+
   it("serves a legacy nodes.json array with the given timestamp", async () => {
     const legacy = [
       { protocol: "http", host: "192.0.2.9", port: 3128, country: "US", speed: 50, link: null },

@@ -77,6 +77,24 @@ describe("push history file", () => {
     expect(records).toHaveLength(2 * HISTORY_MAX_MESSAGES);
   });
 
+  it("keeps each receiver's last delivered record through compaction (skip-unchanged survives)", async () => {
+    const file = join(dir.path, "h.jsonl");
+    const history = new PushHistoryFile(file, 3);
+    const other = "http://127.0.0.1:9999/webhook/nodes-update";
+    await history.append(outcome(1));
+    await history.append({ ...outcome(2), receiverUrl: other });
+    await history.append(outcome(3, "refused"));
+    // More skipped pushes than the bound holds messages.
+    for (let i = 4; i < 10; i++) await history.append({ ...outcome(i, "skipped"), deliveryId: null });
+    const { records } = await readHistoryFile(file);
+    expect(records.filter((r) => r.kind === "outcome")).toHaveLength(5); // 3 newest + 2 carried
+    expect((await history.lastDelivered(outcome(1).receiverUrl))?.contentHash).toBe("h1");
+    expect((await history.lastDelivered(other))?.contentHash).toBe("h2");
+    // Carried records are not counted twice: the next append compacts back to the same shape.
+    await history.append({ ...outcome(10, "skipped"), deliveryId: null });
+    expect((await readHistoryFile(file)).records).toHaveLength(5);
+  });
+
   it("says which file is unusable when the history cannot be written", async () => {
     const blocker = join(dir.path, "not-a-dir");
     await writeFile(blocker, "");

@@ -265,6 +265,39 @@ describe("push", () => {
     expect((await pusher.push(syntheticNodes(3), { eventType: "nodes_updated" })).status).toBe("delivered");
   });
 
+  it("a test_push, another mode, source or region is not 'unchanged' for the next push", async () => {
+    receiver = await startTestReceiver(secret);
+    const pusher = pusherFor(receiver.url);
+    const nodes = syntheticNodes(4);
+    expect((await pusher.push(nodes, { eventType: "test_push" })).status).toBe("delivered");
+    // The store applied nothing for the test_push: the real push must go out.
+    expect((await pusher.push(nodes, { eventType: "nodes_updated" })).status).toBe("delivered");
+    expect((await pusher.push(nodes, { eventType: "nodes_updated", mode: "snapshot" })).status).toBe(
+      "delivered",
+    );
+    const document = { event_type: "nodes_updated", mode: "snapshot", nodes };
+    expect((await pusher.pushDocument({ ...document, source: "hunter-b" })).status).toBe("delivered");
+    expect((await pusher.pushDocument({ ...document, source: "hunter-b", region: "eu" })).status).toBe(
+      "delivered",
+    );
+    expect((await pusher.pushDocument({ ...document, source: "hunter-b", region: "eu" })).status).toBe(
+      "skipped",
+    );
+    expect(receiver.requests).toHaveLength(5);
+  });
+
+  it("does not count a push that gave up as delivered for skip-unchanged", async () => {
+    let unavailable = true;
+    receiver = await startTestReceiver(secret, () =>
+      unavailable ? { status: 503, body: { error: "down" } } : { status: 200, body: { status: "success" } },
+    );
+    const pusher = pusherFor(receiver.url, { retries: 1 });
+    expect((await pusher.push(syntheticNodes(3), { eventType: "nodes_updated" })).status).toBe("gave_up");
+    unavailable = false;
+    expect((await pusher.push(syntheticNodes(3), { eventType: "nodes_updated" })).status).toBe("delivered");
+    expect(receiver.requests).toHaveLength(3);
+  });
+
   it("keeps the last delivered hash per receiver URL", async () => {
     receiver = await startTestReceiver(secret);
     const other = await startTestReceiver(secret);

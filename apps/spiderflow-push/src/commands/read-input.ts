@@ -2,6 +2,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { UsageError } from "../cli-errors.js";
+import { formatBytes } from "../format.js";
 
 /** Inputs larger than this get progress lines on stderr while they are read. */
 const PROGRESS_THRESHOLD_BYTES = 1024 * 1024;
@@ -52,10 +53,4 @@ export async function readJsonInput(
   } catch (error) {
     throw new UsageError(`${label} is not valid JSON: ${(error as Error).message}`);
   }
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
