@@ -74,6 +74,21 @@ describe.each(drivers)("probers and regions ($name)", (driver: TestDriver) => {
     },
   );
 
+  it.each(["spiderflow", "viper-store", "precision"])(
+    "a prober's key cannot write measurements as source %s: 403, nothing written",
+    async (source) => {
+      const before = await tableCounts(store);
+      const r = await push(
+        store,
+        { ...measurements("eu", [measurement(0, 1)]), source },
+        { secret: PROBER_SECRET },
+      );
+      expect(r.status).toBe(403);
+      expect(r.body.message).toContain(source);
+      expect(await tableCounts(store)).toEqual(before);
+    },
+  );
+
   it("a measurement for an unknown node is rejected for that node; the known one lands", async () => {
     const before = await tableCounts(store);
     const r = await push(

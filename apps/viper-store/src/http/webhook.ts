@@ -152,7 +152,15 @@ function refuse(c: Context, rejection: IngestRejection): Response {
 
 /** 413, and close the connection: the rest of that body is never read or applied. */
 function tooLarge(c: Context, err: unknown): Response {
-  if (!(err instanceof BodyTooLargeError)) throw err;
+  if (!(err instanceof BodyTooLargeError)) {
+    // The sender went away mid-body (or the stream broke): nobody reads this answer, but it is the
+    // sender's fault, not ours — a 400, not a 500 with a stack trace in the log.
+    c.header("Connection", "close");
+    return c.json(
+      errorBody("incomplete_body", `the request body could not be read: ${(err as Error).message}`),
+      400,
+    );
+  }
   c.header("Connection", "close");
   return c.json(errorBody("payload_too_large", `${err.message}; send smaller batches`), 413);
 }

@@ -107,8 +107,20 @@ export function prepareDelivery(
       },
     };
   }
+  if (role === "prober" && RESERVED_SOURCES.has(normalized.payload.source)) {
+    return {
+      ok: false,
+      rejection: {
+        code: "forbidden",
+        message: `signed with a prober secret (PROBER_SECRETS), which may not write as source "${normalized.payload.source}" (reserved for the hunter and the store itself); name the prober's own source, e.g. "viper-probe"`,
+      },
+    };
+  }
   return { ok: true, payload: normalized.payload, rejected: normalized.rejected };
 }
+
+/** Sources a prober key may not write as: its measurements must never pass for the hunter's or the store's own. */
+const RESERVED_SOURCES = new Set(["spiderflow", "viper-store", "precision"]);
 
 /** Applies a prepared webhook delivery through the one merge. */
 export function applyWebhookDelivery(
