@@ -31,6 +31,10 @@ describe("parseIsoInstant", () => {
     "1767268800",
     "",
     "2026-01-01T12:00:00Z trailing",
+    // Date.UTC would read years 0–99 as 1900–1999; pre-epoch instants are refused.
+    "0000-01-01T00:00:00Z",
+    "0099-06-01T00:00:00Z",
+    "1969-12-31T23:59:59Z",
   ])("refuses %s", (text) => {
     expect(parseIsoInstant(text)).toBeNull();
   });

@@ -19,6 +19,8 @@ export function parseIsoInstant(text: string): number | null {
   ];
   const second = m[6] === undefined ? 0 : Number(m[6]);
   const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, "0"));
+  // Date.UTC maps years 0–99 to 1900–1999, and nothing measured here predates the epoch.
+  if (year < 1970) return null;
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
   if (hour > 23 || minute > 59 || second > 60) return null;
   let offsetMin = 0;
