@@ -55,6 +55,8 @@ export const nodes = pgTable(
     index("nodes_status_country_idx").on(t.status, t.country),
     index("nodes_status_protocol_idx").on(t.status, t.protocol),
     index("nodes_owner_status_seen_idx").on(t.ownerSource, t.status, t.lastSeenAt),
+    // `last_updated` of the list is max(updated_at): an index turns that scan into one lookup.
+    index("nodes_updated_at_idx").on(t.updatedAt),
   ],
 );
 

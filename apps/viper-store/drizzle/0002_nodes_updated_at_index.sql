@@ -1,0 +1,1 @@
+CREATE INDEX "nodes_updated_at_idx" ON "nodes" USING btree ("updated_at");
