@@ -68,6 +68,9 @@ export async function startRealStore(secret: string, dataDir: string): Promise<R
     WEBHOOK_SECRET: secret,
     ADMIN_TOKEN: "spiderflow-push-test-admin-token",
     DATA_DIR: dataDir,
+    // These tests are about delivery: no background re-checks or polls of the synthetic nodes.
+    PROBE_STALE_AFTER: 0,
+    POLL_INTERVAL: 0,
     log: () => {},
   });
 }
