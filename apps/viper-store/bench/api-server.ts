@@ -9,7 +9,13 @@ import { sql } from "drizzle-orm";
 import { queryRows } from "../src/db/client.js";
 import { startStore } from "../src/store.js";
 
-const store = await startStore({ PROBE_STALE_AFTER: 0, POLL_INTERVAL: 0, ...process.env, PORT: 0, log: () => {} });
+const store = await startStore({
+  PROBE_STALE_AFTER: 0,
+  POLL_INTERVAL: 0,
+  ...process.env,
+  PORT: 0,
+  log: () => {},
+});
 let peak = process.memoryUsage.rss();
 const timer = setInterval(() => {
   peak = Math.max(peak, process.memoryUsage.rss());

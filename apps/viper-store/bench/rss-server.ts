@@ -2,7 +2,13 @@
 import { createInterface } from "node:readline";
 import { startStore } from "../src/store.js";
 
-const store = await startStore({ PROBE_STALE_AFTER: 0, POLL_INTERVAL: 0, ...process.env, PORT: 0, log: () => {} });
+const store = await startStore({
+  PROBE_STALE_AFTER: 0,
+  POLL_INTERVAL: 0,
+  ...process.env,
+  PORT: 0,
+  log: () => {},
+});
 let peak = process.memoryUsage.rss();
 const timer = setInterval(() => {
   peak = Math.max(peak, process.memoryUsage.rss());
