@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows, toIso, toNumber } from "./client.js";
+import type { DeliveryCounts } from "./merge-queries.js";
 
 type Executor = Pick<Db, "execute">;
 
@@ -26,7 +27,7 @@ export async function readSyncStates(db: Executor, keys: string[]): Promise<Map<
   return out;
 }
 
-export interface DeliverySummary {
+export interface DeliverySummary extends DeliveryCounts {
   id: string;
   mechanism: string;
   source: string;
@@ -36,12 +37,6 @@ export interface DeliverySummary {
   payload_timestamp: string | null;
   bytes: number | null;
   content_hash: string | null;
-  received: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  stale: number;
-  revived: number;
   rejected: number;
 }
 

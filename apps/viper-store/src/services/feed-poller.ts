@@ -2,6 +2,7 @@ import { STATUS_CODES } from "node:http";
 import { contentHash, verifyRequest } from "@viper/protocol";
 import { request } from "undici";
 import type { Db } from "../db/client.js";
+import type { DeliveryCounts } from "../db/merge-queries.js";
 import { bookTraffic } from "../db/traffic-queries.js";
 import { BadEncodingError, BodyTooLargeError, collectCapped, gunzipCapped } from "./capped-body.js";
 import { parseJsonBody, prepareDelivery } from "./ingest.js";
@@ -31,13 +32,7 @@ export interface FeedPollMemory {
   lastAppliedHash: string | null;
 }
 
-export interface PollCounts {
-  received: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  stale: number;
-  revived: number;
+export interface PollCounts extends DeliveryCounts {
   rejected: number;
 }
 
