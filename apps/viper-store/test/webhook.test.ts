@@ -142,6 +142,23 @@ describe.each(drivers)("webhook receiver on $name", (driver) => {
     await expectNothingWritten();
   });
 
+  it("a burst of refused requests is counted in full, in coalesced writes", async () => {
+    const countNow = async () =>
+      Number((await getJson(store, "/api/sync/status")).body.webhook.rejected_count ?? 0);
+    // Refusals of earlier tests may still be pending their write: let that second end first.
+    await new Promise((r) => setTimeout(r, 1100));
+    const before = await countNow();
+    const body = envelope([synthNode(1)]);
+    const answers = await Promise.all(
+      Array.from({ length: 25 }, () => push(store, body, { unsigned: true })),
+    );
+    expect(answers.every((a) => a.status === 401)).toBe(true);
+    // Within the second, fewer than all may be written; once it ends, every refusal is there.
+    await new Promise((r) => setTimeout(r, 1300));
+    expect((await countNow()) - before).toBe(25);
+    await expectNothingWritten();
+  });
+
   it("401 when the signed bytes differ from the received bytes", async () => {
     const bytes = Buffer.from(JSON.stringify(envelope([synthNode(1)])));
     const headers = signRequest({ body: bytes, secrets: SECRET });

@@ -303,13 +303,14 @@ export async function countDelivery(
   field: "received_count" | "rejected_count",
   at: string,
   details: Record<string, string | null>,
+  by = 1,
 ): Promise<void> {
   const patch = JSON.stringify(details);
   await tx.execute(sql`
     insert into sync_state (key, value, updated_at)
-    values (${key}, jsonb_build_object(${field}::text, 1) || ${patch}::jsonb, ${at}::timestamptz)
+    values (${key}, jsonb_build_object(${field}::text, ${by}::bigint) || ${patch}::jsonb, ${at}::timestamptz)
     on conflict (key) do update set
       value = sync_state.value || ${patch}::jsonb
-              || jsonb_build_object(${field}::text, coalesce((sync_state.value ->> ${field})::bigint, 0) + 1),
+              || jsonb_build_object(${field}::text, coalesce((sync_state.value ->> ${field})::bigint, 0) + ${by}::bigint),
       updated_at = excluded.updated_at`);
 }

@@ -140,13 +140,59 @@ export function applyWebhookDelivery(
   });
 }
 
+/**
+ * Refused requests cost their sender nothing, so they must not cost the database a write each: the
+ * first refusal in a second is written at once, the rest of that second in one write when it ends.
+ */
+const REJECTION_FLUSH_MS = 1000;
+
+interface PendingRejections {
+  count: number;
+  message: string;
+  at: Date;
+  lastWriteMs: number;
+  timer?: NodeJS.Timeout;
+}
+
+const pendingByDb = new WeakMap<Db, PendingRejections>();
+
 /** Counts a refused delivery for the sync status; best effort (the database may be the problem). */
 export async function recordRejection(db: Db, message: string, at: Date): Promise<void> {
+  let pending = pendingByDb.get(db);
+  if (!pending) {
+    pending = { count: 0, message, at, lastWriteMs: 0 };
+    pendingByDb.set(db, pending);
+  }
+  pending.count++;
+  pending.message = message;
+  pending.at = at;
+  const sinceWrite = Date.now() - pending.lastWriteMs;
+  if (sinceWrite >= REJECTION_FLUSH_MS && !pending.timer) return flushRejections(db, pending);
+  if (!pending.timer) {
+    const p = pending;
+    p.timer = setTimeout(() => {
+      p.timer = undefined;
+      void flushRejections(db, p);
+    }, REJECTION_FLUSH_MS - sinceWrite);
+    p.timer.unref();
+  }
+}
+
+async function flushRejections(db: Db, pending: PendingRejections): Promise<void> {
+  const count = pending.count;
+  if (count === 0) return;
+  pending.count = 0;
+  pending.lastWriteMs = Date.now();
+  const at = pending.at.toISOString();
   try {
-    await countDelivery(db, "webhook", "rejected_count", at.toISOString(), {
-      last_error: message.slice(0, 500),
-      last_rejected_at: at.toISOString(),
-    });
+    await countDelivery(
+      db,
+      "webhook",
+      "rejected_count",
+      at,
+      { last_error: pending.message.slice(0, 500), last_rejected_at: at },
+      count,
+    );
   } catch {
     // The refusal itself is what the sender needs; a counter must never turn it into a 5xx.
   }
