@@ -5,12 +5,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { type CheckResult, checkNode, locateV2ray, tcpProbe } from "@viper/probe";
-import { type NormalizedNode, type Payload, type Protocol, parseShareLink } from "@viper/protocol";
+import { parseShareLink } from "@viper/protocol";
 import type { Db } from "../db/client.js";
 import { getNodeRow, type NodeRow } from "../db/node-queries.js";
 import { bookTraffic } from "../db/traffic-queries.js";
 import type { Env } from "../env.js";
-import { mergeDelivery } from "./merge-delivery.js";
+import { mergeStoreMeasurements, type StoreObservation } from "./store-measurements.js";
 
 /** The measurements of the store's own probes carry this source. */
 export const STORE_PROBE_SOURCE = "viper-store";
@@ -111,24 +111,15 @@ export async function recordChecks(
   }
   let measured = 0;
   let rejected = 0;
-  const timestamp = at.toISOString();
   for (const [method, group] of byMethod) {
-    const payload: Payload = {
-      event_type: "measurements",
-      mode: "delta",
-      timestamp,
-      source: STORE_PROBE_SOURCE,
-      region: region === "" ? null : region,
-      nodes: group.map((c) => measurementNode(c, timestamp)),
-      total_count: null,
-      verified_count: null,
-    };
-    const outcome = await mergeDelivery(db, {
+    const outcome = await mergeStoreMeasurements(db, {
       deliveryId: `probe_${randomUUID()}`,
       mechanism: "probe",
       method,
-      payload,
-      receivedAt: at,
+      source: STORE_PROBE_SOURCE,
+      region,
+      at,
+      observations: group.map(observation),
     });
     if (outcome.status === "success") {
       measured += group.length - outcome.rejected.length;
@@ -139,22 +130,13 @@ export async function recordChecks(
   return { measured, rejected };
 }
 
-function measurementNode({ row, result }: CheckTarget, testedAt: string): NormalizedNode {
+function observation({ row, result }: CheckTarget): StoreObservation {
+  // A check is no speed test: speed stays unmeasured.
   return {
-    id: row.id,
-    node_key: row.nodeKey,
-    url: row.url,
-    name: row.name,
-    protocol: row.protocol as Protocol,
-    host: row.host,
-    port: row.port,
-    country: row.country,
+    row,
     latency: result.ok ? result.latencyMs : null,
-    // A check is no speed test: speed stays unmeasured.
     speed: null,
     availability: result.ok ? 100 : 0,
-    legacy_score: null,
-    tested_at: testedAt,
   };
 }
 

@@ -15,7 +15,7 @@ import {
   ThroughNodeError,
   throughNodeSupport,
 } from "@viper/probe";
-import { type Payload, type Protocol, parseShareLink, type ShareLink } from "@viper/protocol";
+import { parseShareLink, type ShareLink } from "@viper/protocol";
 import type { Db } from "../db/client.js";
 import { getNodeRow, type NodeRow } from "../db/node-queries.js";
 import {
@@ -26,7 +26,7 @@ import {
   reservePrecisionTest,
 } from "../db/precision-queries.js";
 import type { Env } from "../env.js";
-import { mergeDelivery } from "./merge-delivery.js";
+import { mergeStoreMeasurements } from "./store-measurements.js";
 
 /** The measurement's source (and method): a precision test by this store. */
 export const PRECISION_SOURCE = "precision";
@@ -347,39 +347,14 @@ async function recordMeasurement(
   testId: string,
   at: Date,
 ): Promise<void> {
-  const timestamp = at.toISOString();
-  const payload: Payload = {
-    event_type: "measurements",
-    mode: "delta",
-    timestamp,
-    source: PRECISION_SOURCE,
-    region: region === "" ? null : region,
-    nodes: [
-      {
-        id: node.id,
-        node_key: node.nodeKey,
-        url: node.url,
-        name: node.name,
-        protocol: node.protocol as Protocol,
-        host: node.host,
-        port: node.port,
-        country: node.country,
-        // A download measures speed only: latency and availability stay with the checks.
-        latency: null,
-        speed: mbPerS,
-        availability: null,
-        legacy_score: null,
-        tested_at: timestamp,
-      },
-    ],
-    total_count: null,
-    verified_count: null,
-  };
-  await mergeDelivery(db, {
+  await mergeStoreMeasurements(db, {
     deliveryId: `precision_${testId}`,
     mechanism: "precision",
     method: PRECISION_SOURCE,
-    payload,
-    receivedAt: at,
+    source: PRECISION_SOURCE,
+    region,
+    at,
+    // A download measures speed only: latency and availability stay with the checks.
+    observations: [{ row: node, latency: null, speed: mbPerS, availability: null }],
   });
 }
