@@ -1,20 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { normalizePayload } from "@viper/protocol";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../src/db/client.js";
-import { drivers, getJson, push, startTestStore, type TestStore } from "./helpers.js";
+import { drivers, fixtureSnapshots, getJson, push, startTestStore, type TestStore } from "./helpers.js";
 
-const fixturesRoot =
-  process.env.FIXTURES_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), "../../../../shared/fixtures");
-const dir = join(fixturesRoot, "spiderflow-snapshots");
-const files = existsSync(dir)
-  ? readdirSync(dir)
-      .filter((f) => f.endsWith(".json"))
-      .sort()
-  : [];
+const { dir, files } = fixtureSnapshots();
 if (files.length === 0) console.warn(`skipping fixture replay: no snapshots in ${dir}`);
 
 describe.skipIf(files.length === 0).each(drivers)(

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -178,4 +178,17 @@ export function minutesAgo(minutes: number): string {
 
 export function envelope(nodes: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { event_type: "nodes_updated", timestamp: minutesAgo(60), source: "spiderflow", nodes, ...extra };
+}
+
+/** The real hunter snapshots (FIXTURES_DIR, else <repo>/../shared/fixtures), oldest first; none when absent. */
+export function fixtureSnapshots(): { dir: string; files: string[] } {
+  const root =
+    process.env.FIXTURES_DIR ?? join(import.meta.dirname, "..", "..", "..", "..", "shared", "fixtures");
+  const dir = join(root, "spiderflow-snapshots");
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith(".json"))
+        .sort()
+    : [];
+  return { dir, files };
 }

@@ -1,20 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { normalizePayload } from "@viper/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StatsSummarySchema, TopNodesSchema } from "../src/http/openapi-schemas.js";
 import { mergeDelivery } from "../src/services/merge-delivery.js";
-import { drivers, getJson, push, startTestStore, type TestStore } from "./helpers.js";
+import { drivers, fixtureSnapshots, getJson, push, startTestStore, type TestStore } from "./helpers.js";
 
-const fixturesRoot =
-  process.env.FIXTURES_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), "../../../../shared/fixtures");
-const fixtureDir = join(fixturesRoot, "spiderflow-snapshots");
-const fixtureFiles = existsSync(fixtureDir)
-  ? readdirSync(fixtureDir)
-      .filter((f) => f.endsWith(".json"))
-      .sort()
-  : [];
+const { dir: fixtureDir, files: fixtureFiles } = fixtureSnapshots();
 if (fixtureFiles.length === 0)
   console.warn(`stats: no snapshots in ${fixtureDir}: the summary is checked on synthetic nodes only`);
 
